@@ -1,0 +1,91 @@
+package wsconn
+
+// queueKeepCap is the largest backing array a drained queue keeps for reuse;
+// a larger one is released so that idle connections stay small.
+const queueKeepCap = 64
+
+// frameQueue is a connection's pending output: whole frames, the first of
+// which may be partly written. It is guarded by its Conn's mu.
+type frameQueue struct {
+	buf   [][]byte // buf[off:] are pending
+	off   int      // index of the first pending frame
+	head  int      // bytes of buf[off] already written
+	bytes int      // pending bytes, not counting the written part of buf[off]
+}
+
+// len returns the number of pending frames.
+func (q *frameQueue) len() int { return len(q.buf) - q.off }
+
+// push appends a frame.
+func (q *frameQueue) push(b []byte) {
+	if len(q.buf) == cap(q.buf) && q.off > 0 && q.off >= len(q.buf)/2 {
+		n := copy(q.buf, q.buf[q.off:])
+		clear(q.buf[n:])
+		q.buf = q.buf[:n]
+		q.off = 0
+	}
+	q.buf = append(q.buf, b)
+	q.bytes += len(b)
+}
+
+// advance records that n more bytes were written and returns the number of
+// frames completed.
+func (q *frameQueue) advance(n int) (frames int) {
+	for n > 0 && q.off < len(q.buf) {
+		rem := len(q.buf[q.off]) - q.head
+		if n < rem {
+			q.head += n
+			q.bytes -= n
+			return frames
+		}
+		n -= rem
+		q.bytes -= rem
+		q.buf[q.off] = nil
+		q.off++
+		q.head = 0
+		frames++
+	}
+	if q.off == len(q.buf) {
+		q.drained()
+	}
+	return frames
+}
+
+// drained resets an empty queue, keeping a small backing array for reuse.
+func (q *frameQueue) drained() {
+	if cap(q.buf) > queueKeepCap {
+		q.buf = nil
+	} else {
+		q.buf = q.buf[:0]
+	}
+	q.off, q.head, q.bytes = 0, 0, 0
+}
+
+// dropUnstarted discards every pending frame no byte of which was written,
+// except the last one when keepLast is set (the close frame). It returns the
+// number of frames discarded.
+func (q *frameQueue) dropUnstarted(keepLast bool) (dropped int) {
+	first := q.off
+	if q.head > 0 {
+		first++ // partly written: must be completed
+	}
+	last := len(q.buf)
+	if keepLast && last > first {
+		last--
+	}
+	if last <= first {
+		return 0
+	}
+	for _, b := range q.buf[first:last] {
+		q.bytes -= len(b)
+	}
+	n := copy(q.buf[first:], q.buf[last:])
+	clear(q.buf[first+n:])
+	q.buf = q.buf[:first+n]
+	return last - first
+}
+
+// release drops every frame and the backing array.
+func (q *frameQueue) release() {
+	*q = frameQueue{}
+}
