@@ -1,0 +1,79 @@
+package wse_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wse-go/wse"
+)
+
+// countFrames reads server frames from r until it fails, adding one to n per
+// text frame. It parses headers only and skips payloads without copying.
+func countFrames(r io.Reader, n *atomic.Int64) {
+	br := bufio.NewReaderSize(r, 32<<10)
+	for {
+		h, err := ws.ReadHeader(br)
+		if err != nil {
+			return
+		}
+		if _, err := br.Discard(int(h.Length)); err != nil {
+			return
+		}
+		if h.OpCode == ws.OpText {
+			n.Add(1)
+		}
+	}
+}
+
+// benchFanout publishes b.N messages to subs subscribers and reports
+// deliveries per second, with or without recovery stamping.
+func benchFanout(b *testing.B, subs int, recovery bool) {
+	srv := startServer(b, wse.Config{
+		MaxConnections: subs + 10,
+		Recovery:       wse.RecoveryConfig{Enabled: recovery, BufferSize: 1024},
+	})
+	var got atomic.Int64
+	for range subs {
+		c, m := ready(b, wsURL(srv, ""), nil)
+		if err := srv.Subscribe(connID(m), []string{"bench"}, nil); err != nil {
+			b.Fatal(err)
+		}
+		go countFrames(c.conn, &got)
+	}
+	msg := `{"t":"tick","p":{"s":"` + strings.Repeat("x", 60) + `"}}` // ~100 bytes on the wire
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := srv.Broadcast("bench", msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	want := int64(b.N) * int64(subs)
+	deadline := time.Now().Add(60 * time.Second)
+	for got.Load() < want {
+		if time.Now().After(deadline) {
+			b.Fatalf("delivered %d of %d", got.Load(), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(want)/elapsed.Seconds(), "deliveries/s")
+	m := srv.Metrics()
+	b.ReportMetric(float64(m.MessagesSent)/float64(max(m.Writes, 1)), "frames/write")
+}
+
+// BenchmarkBroadcastFanout1K publishes to 1,000 subscribers over loopback.
+func BenchmarkBroadcastFanout1K(b *testing.B) {
+	for _, recovery := range []bool{false, true} {
+		b.Run(fmt.Sprintf("recovery=%v", recovery), func(b *testing.B) { benchFanout(b, 1000, recovery) })
+	}
+}

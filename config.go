@@ -1,0 +1,316 @@
+package wse
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/wse-go/wse/internal/topic"
+)
+
+// Defaults applied by NewServer to zero Config fields.
+const (
+	DefaultHost                  = "127.0.0.1"
+	DefaultPort                  = 5007
+	DefaultPath                  = "/wse"
+	DefaultMaxConnections        = 10000
+	DefaultCookieName            = "access_token"
+	DefaultMaxMessageSize        = 1 << 20
+	DefaultCompressionThreshold  = 1024
+	DefaultPingInterval          = 25 * time.Second
+	DefaultIdleTimeout           = 60 * time.Second
+	DefaultMaxOutboundQueueBytes = 16 << 20
+	DefaultMaxInboundQueueSize   = 131072
+	DefaultRateLimitCapacity     = 100000
+	DefaultRateLimitRefill       = 10000
+	DefaultHandshakeTimeout      = 10 * time.Second
+	DefaultMaxPendingHandshakes  = 512
+	DefaultCallbackWorkers       = 4
+	DefaultPresenceMaxDataSize   = 4096
+	DefaultRecoveryBufferSize    = 256
+	DefaultRecoveryTTL           = 300 * time.Second
+	DefaultRecoveryMaxMessages   = 500
+	DefaultRecoveryMemoryBudget  = 256 << 20
+	// maxPingInterval is the Python client's watchdog: pings must come faster.
+	maxPingInterval = 40 * time.Second
+)
+
+// SubscriptionPolicy decides what happens to a client's own subscription
+// requests (PROTOCOL.md §4).
+type SubscriptionPolicy string
+
+// Subscription policies.
+const (
+	// PolicyACL grants a topic when the connection's allow globs match it and
+	// no deny glob does. No allow rule means nothing is granted.
+	PolicyACL SubscriptionPolicy = "acl"
+	// PolicyApp forwards requests to the application as EventMessage.
+	PolicyApp SubscriptionPolicy = "app"
+	// PolicyAny grants every syntactically valid topic.
+	PolicyAny SubscriptionPolicy = "any"
+)
+
+// Config configures a Server. A zero field means the default named in its
+// comment; NewServer applies the defaults and rejects invalid values.
+type Config struct {
+	// Host and Port are the listen address used by Start (default
+	// 127.0.0.1:5007). Port -1 picks a free port (see Server.Addr).
+	Host string
+	Port int
+	// Path is the only path where WebSocket upgrades are accepted (default /wse).
+	Path string
+	// Fallback serves every other request on the listener (default: 404).
+	Fallback http.Handler
+	// MaxConnections caps open connections; over it the upgrade gets HTTP 503
+	// (default 10000).
+	MaxConnections int
+	// AllowedOrigins lists the browser origins accepted besides the request's
+	// own host ("*" = any). Requests without an Origin header always pass.
+	AllowedOrigins []string
+	// JWT configures handshake authentication; with no secret or public key,
+	// connections are not authenticated and produce EventConnect.
+	JWT JWTConfig
+	// ClientSubscriptions is the policy for client subscription requests
+	// (default PolicyACL).
+	ClientSubscriptions SubscriptionPolicy
+	// ClientTopics are server-wide allow globs for client subscription
+	// requests under PolicyACL; "{user_id}" is replaced by the user's id.
+	ClientTopics []string
+	// MaxSubscriptionsPerConnection caps topics per connection (0 = unlimited).
+	MaxSubscriptionsPerConnection int
+	// MaxMessageSize is the largest inbound message; bigger closes the
+	// connection with 1009 (default 1 MiB).
+	MaxMessageSize int64
+	// CompressionThreshold is the JSON size above which SendEvent compresses
+	// (default 1024; negative disables compression).
+	CompressionThreshold int
+	// PingInterval is the server ping period (default 25s, must be < 40s and
+	// below IdleTimeout).
+	PingInterval time.Duration
+	// IdleTimeout closes a connection that sent nothing for that long with 4408
+	// (default 60s).
+	IdleTimeout time.Duration
+	// MaxOutboundQueueBytes bounds each connection's pending outbound bytes
+	// (default 16 MiB).
+	MaxOutboundQueueBytes int
+	// SocketSendBuffer, when positive, fixes each connection's kernel send
+	// buffer (SO_SNDBUF) in bytes; 0 leaves it to the kernel's autotuning,
+	// which lets a client that stops reading hold up to 4 MiB of kernel
+	// memory before MaxOutboundQueueBytes starts counting.
+	SocketSendBuffer int
+	// MaxInboundQueueSize bounds the event queue (default 131072).
+	MaxInboundQueueSize int
+	// RateLimitCapacity and RateLimitRefill configure the inbound token bucket
+	// per connection, one token per message (defaults 100000 and 10000/s).
+	RateLimitCapacity float64
+	RateLimitRefill   float64
+	// HandshakeTimeout bounds the time from TCP accept to upgrade (default 10s).
+	HandshakeTimeout time.Duration
+	// MaxPendingHandshakes caps upgrades in progress (default 512).
+	MaxPendingHandshakes int
+	// CallbackWorkers is the number of goroutines running callbacks set with
+	// SetCallbacks; events of one connection always run in order on the same
+	// worker (default 4).
+	CallbackWorkers int
+	// Pollers is the number of epoll goroutines (default 1).
+	Pollers int
+	// Presence configures presence tracking.
+	Presence PresenceConfig
+	// Recovery configures per-topic message recovery.
+	Recovery RecoveryConfig
+	// ServerVersion is reported in server_hello (default Version).
+	ServerVersion string
+	// Logger receives the engine's log lines (default: discarded).
+	Logger *slog.Logger
+}
+
+// JWTConfig configures JWT authentication in the handshake.
+type JWTConfig struct {
+	// Secret is the HS256 secret (at least 32 bytes). Empty disables auth
+	// unless PublicKey is set.
+	Secret []byte
+	// PreviousSecret is accepted as well, for key rotation.
+	PreviousSecret []byte
+	// Algorithm is HS256 (default), HS384, HS512, RS256, ES256 or EdDSA.
+	Algorithm string
+	// PublicKey is the PEM public key for RS256, ES256 and EdDSA.
+	PublicKey []byte
+	// PreviousPublicKey is accepted as well, for key rotation.
+	PreviousPublicKey []byte
+	// Issuer and Audience are checked when set.
+	Issuer   string
+	Audience string
+	// KeyID, when set, must equal the token header's kid.
+	KeyID string
+	// CookieName is the cookie that carries the token (default access_token).
+	CookieName string
+}
+
+// enabled reports whether tokens are verified.
+func (j JWTConfig) enabled() bool { return len(j.Secret) > 0 || len(j.PublicKey) > 0 }
+
+// PresenceConfig configures presence tracking.
+type PresenceConfig struct {
+	// Enabled turns presence on.
+	Enabled bool
+	// MaxDataSize caps a member's JSON data in bytes (default 4096).
+	MaxDataSize int
+	// MaxMembers caps users per topic (0 = unlimited).
+	MaxMembers int
+}
+
+// RecoveryConfig configures message recovery.
+type RecoveryConfig struct {
+	// Enabled turns recovery on: topic publications are stamped and buffered.
+	Enabled bool
+	// BufferSize is the number of messages kept per topic, rounded up to a
+	// power of two, at least 16 (default 256).
+	BufferSize int
+	// TTL drops buffers not written for that long (default 300s).
+	TTL time.Duration
+	// MaxMessages is the largest replay; more missing means not recovered
+	// (default 500).
+	MaxMessages int
+	// MemoryBudget caps the bytes buffered over all topics (default 256 MiB).
+	MemoryBudget int64
+}
+
+// withDefaults returns c with defaults applied, or an error naming the first
+// invalid field.
+func (c Config) withDefaults() (Config, error) {
+	if c.Host == "" {
+		c.Host = DefaultHost
+	}
+	if c.Port == 0 {
+		c.Port = DefaultPort
+	}
+	if c.Path == "" {
+		c.Path = DefaultPath
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
+	if c.JWT.CookieName == "" {
+		c.JWT.CookieName = DefaultCookieName
+	}
+	if c.ClientSubscriptions == "" {
+		c.ClientSubscriptions = PolicyACL
+	}
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if c.CompressionThreshold == 0 {
+		c.CompressionThreshold = DefaultCompressionThreshold
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxOutboundQueueBytes == 0 {
+		c.MaxOutboundQueueBytes = DefaultMaxOutboundQueueBytes
+	}
+	if c.MaxInboundQueueSize == 0 {
+		c.MaxInboundQueueSize = DefaultMaxInboundQueueSize
+	}
+	if c.RateLimitCapacity == 0 {
+		c.RateLimitCapacity = DefaultRateLimitCapacity
+	}
+	if c.RateLimitRefill == 0 {
+		c.RateLimitRefill = DefaultRateLimitRefill
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.MaxPendingHandshakes == 0 {
+		c.MaxPendingHandshakes = DefaultMaxPendingHandshakes
+	}
+	if c.CallbackWorkers == 0 {
+		c.CallbackWorkers = DefaultCallbackWorkers
+	}
+	if c.Pollers == 0 {
+		c.Pollers = 1
+	}
+	if c.Presence.MaxDataSize == 0 {
+		c.Presence.MaxDataSize = DefaultPresenceMaxDataSize
+	}
+	if c.Recovery.BufferSize == 0 {
+		c.Recovery.BufferSize = DefaultRecoveryBufferSize
+	}
+	if c.Recovery.TTL == 0 {
+		c.Recovery.TTL = DefaultRecoveryTTL
+	}
+	if c.Recovery.MaxMessages == 0 {
+		c.Recovery.MaxMessages = DefaultRecoveryMaxMessages
+	}
+	if c.Recovery.MemoryBudget == 0 {
+		c.Recovery.MemoryBudget = DefaultRecoveryMemoryBudget
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.ServerVersion == "" {
+		c.ServerVersion = Version
+	}
+	return c, c.validate()
+}
+
+// validate checks a Config that already has its defaults.
+func (c Config) validate() error {
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case c.Port < -1 || c.Port > 65535:
+		return bad("Port", "%d is not a port number", c.Port)
+	case !strings.HasPrefix(c.Path, "/"):
+		return bad("Path", "%q must start with /", c.Path)
+	case c.MaxConnections < 0:
+		return bad("MaxConnections", "must not be negative")
+	case c.MaxMessageSize < 0:
+		return bad("MaxMessageSize", "must not be negative")
+	case c.PingInterval < 0 || c.PingInterval >= maxPingInterval:
+		return bad("PingInterval", "%s must be positive and below %s", c.PingInterval, maxPingInterval)
+	case c.IdleTimeout <= c.PingInterval:
+		return bad("IdleTimeout", "%s must be longer than PingInterval %s", c.IdleTimeout, c.PingInterval)
+	case c.MaxOutboundQueueBytes < 0:
+		return bad("MaxOutboundQueueBytes", "must not be negative")
+	case c.SocketSendBuffer < 0:
+		return bad("SocketSendBuffer", "must not be negative")
+	case c.MaxInboundQueueSize < 0:
+		return bad("MaxInboundQueueSize", "must not be negative")
+	case c.RateLimitCapacity < 0 || c.RateLimitRefill < 0:
+		return bad("RateLimitCapacity", "capacity and refill must not be negative")
+	case c.HandshakeTimeout < 0:
+		return bad("HandshakeTimeout", "must not be negative")
+	case c.MaxPendingHandshakes < 0:
+		return bad("MaxPendingHandshakes", "must not be negative")
+	case c.CallbackWorkers < 0 || c.Pollers < 0:
+		return bad("Pollers", "worker counts must not be negative")
+	case c.MaxSubscriptionsPerConnection < 0:
+		return bad("MaxSubscriptionsPerConnection", "must not be negative")
+	case c.Presence.MaxDataSize < 0 || c.Presence.MaxMembers < 0:
+		return bad("Presence", "limits must not be negative")
+	case c.Recovery.BufferSize < 0 || c.Recovery.TTL < 0 || c.Recovery.MaxMessages < 0 || c.Recovery.MemoryBudget < 0:
+		return bad("Recovery", "sizes must not be negative")
+	}
+	switch c.ClientSubscriptions {
+	case PolicyACL, PolicyApp, PolicyAny:
+	default:
+		return bad("ClientSubscriptions", "%q is not acl, app or any", c.ClientSubscriptions)
+	}
+	for _, p := range c.ClientTopics {
+		if p == "" {
+			return bad("ClientTopics", "empty pattern")
+		}
+	}
+	for _, t := range c.ClientTopics {
+		if err := topic.Validate(topic.Expand(t, "u")); err != nil {
+			return bad("ClientTopics", "%q: %v", t, err)
+		}
+	}
+	return nil
+}

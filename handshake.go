@@ -1,0 +1,187 @@
+package wse
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/wse-go/wse/auth"
+	"github.com/wse-go/wse/internal/topic"
+	"github.com/wse-go/wse/internal/wsconn"
+	"github.com/wse-go/wse/protocol"
+)
+
+// ServeHTTP accepts WebSocket upgrades on Config.Path and passes every other
+// request to Config.Fallback (404 without one). It may be mounted in another
+// HTTP server while the Server is running.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != s.cfg.Path {
+		if s.cfg.Fallback != nil {
+			s.cfg.Fallback.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r)
+		return
+	}
+	s.stats.handshakes.Add(1)
+	if status, why := s.admit(r); status != 0 {
+		s.stats.rejected.Add(1)
+		http.Error(w, why, status)
+		return
+	}
+	defer s.handshakes.Add(-1)
+
+	var claims *auth.Claims
+	var authErr error
+	if s.verifier != nil {
+		token := auth.TokenFromRequest(r, s.cfg.JWT.CookieName)
+		if token == "" {
+			authErr = errAuthRequired
+		} else {
+			claims, authErr = s.verifier.Verify(token)
+		}
+	}
+	nc, buffered, err := wsconn.Upgrade(w, r)
+	if err != nil {
+		s.stats.rejected.Add(1)
+		return
+	}
+	if authErr != nil {
+		s.rejectAuth(nc, authErr)
+		return
+	}
+	s.register(nc, buffered, r, claims)
+}
+
+// admit decides whether an upgrade request may proceed; it returns an HTTP
+// status and reason when it may not, and counts the handshake otherwise.
+func (s *Server) admit(r *http.Request) (int, string) {
+	if !s.running.Load() || s.draining.Load() {
+		return http.StatusServiceUnavailable, "server not accepting connections"
+	}
+	if !s.originAllowed(r) {
+		return http.StatusForbidden, "origin not allowed"
+	}
+	if n := s.handshakes.Add(1); n > int64(s.cfg.MaxPendingHandshakes) {
+		s.handshakes.Add(-1)
+		return http.StatusServiceUnavailable, "too many handshakes in progress"
+	}
+	if s.conns.count.Load()+s.handshakes.Load()-1 >= int64(s.cfg.MaxConnections) {
+		s.handshakes.Add(-1)
+		return http.StatusServiceUnavailable, "too many connections"
+	}
+	return 0, ""
+}
+
+// originAllowed applies the Origin check: no Origin passes; otherwise the
+// origin's host must equal the request host or be listed in AllowedOrigins.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	for _, o := range s.cfg.AllowedOrigins {
+		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+}
+
+// rejectAuth sends the auth error frame and closes with 4401 (PROTOCOL §1).
+func (s *Server) rejectAuth(nc net.Conn, authErr error) {
+	s.stats.authFailures.Add(1)
+	code, msg := protocol.CodeAuthFailed, "Authentication failed"
+	switch {
+	case authErr == errAuthRequired:
+		code, msg = protocol.CodeAuthRequired, "No JWT cookie or Authorization header"
+	case isMissingSubject(authErr):
+		msg = "Token missing user ID"
+	}
+	s.cfg.Logger.Info("wse: auth failed", "remote", nc.RemoteAddr().String(), "reason", authErr.Error())
+	frame := wsconn.BuildFrame(wsconn.OpText, protocol.Error(code, msg, 0, time.Now()))
+	ws, err := s.engine.Adopt(nc, nopHandler{}, wsconn.AdoptOptions{Initial: frame})
+	if err != nil {
+		return
+	}
+	ws.Close(protocol.CloseAuthFailed, "Authentication failed")
+}
+
+// register creates the connection, queues server_ready as its first frame
+// while making it visible (so the client can use its id as soon as it reads
+// server_ready), emits its connect event and only then starts reading.
+func (s *Server) register(nc net.Conn, buffered []byte, r *http.Request, claims *auth.Claims) {
+	c := &conn{
+		id:      protocol.NewID(),
+		srv:     s,
+		msgpack: r.URL.Query().Get("format") == "msgpack",
+	}
+	if claims != nil {
+		c.userID = claims.Subject
+		if claims.Topics != nil {
+			c.acl = &topic.ACL{Allow: claims.Topics.Allow, Deny: claims.Topics.Deny}
+		}
+	}
+	ws, err := s.engine.Adopt(nc, (*engineHandler)(s), wsconn.AdoptOptions{
+		Buffered: buffered,
+		Context:  c,
+		Paused:   true,
+	})
+	if err != nil {
+		s.stats.rejected.Add(1)
+		return
+	}
+	c.ws = ws
+	ready := protocol.ServerReady(c.id, c.userID, s.features(), time.Now())
+	s.conns.add(c, wsconn.BuildFrame(wsconn.OpText, ready))
+	s.stats.accepted.Add(1)
+	s.cfg.Logger.Debug("wse: connected", "conn_id", c.id, "user_id", c.userID, "remote", ws.RemoteAddr())
+	if claims != nil {
+		s.in.push(Event{Type: EventAuthConnect, ConnID: c.id, UserID: c.userID})
+	} else {
+		s.in.push(Event{Type: EventConnect, ConnID: c.id, Cookies: r.Header.Get("Cookie")})
+	}
+	if q := r.URL.Query().Get("topics"); q != "" {
+		s.handleSubscription(c, queryTopicsRequest(q))
+	}
+	ws.Resume()
+}
+
+// queryTopicsRequest turns ?topics=a,b into the subscription request the
+// clients mean by it.
+func queryTopicsRequest(q string) map[string]any {
+	var topics []any
+	for _, t := range strings.Split(q, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			topics = append(topics, t)
+		}
+	}
+	return map[string]any{
+		"c": "WSE",
+		"t": "subscription_update",
+		"p": map[string]any{"action": "subscribe", "topics": topics},
+	}
+}
+
+// features returns what server_ready and server_hello advertise.
+func (s *Server) features() protocol.Features {
+	return protocol.Features{
+		Recovery: s.cfg.Recovery.Enabled,
+		Presence: s.cfg.Presence.Enabled,
+	}
+}
+
+// nopHandler ignores input of connections that are only being closed.
+type nopHandler struct{}
+
+func (nopHandler) OnMessage(*wsconn.Conn, wsconn.Opcode, []byte) {}
+func (nopHandler) OnClose(*wsconn.Conn, int, string)             {}
+
+// errAuthRequired marks a handshake without a token.
+var errAuthRequired = errors.New("wse: no token in cookie or Authorization header")
+
+func isMissingSubject(err error) bool { return errors.Is(err, auth.ErrMissingSubject) }

@@ -1,0 +1,130 @@
+package wse
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/wse-go/wse/internal/topic"
+	"github.com/wse-go/wse/internal/wsconn"
+	"github.com/wse-go/wse/protocol"
+)
+
+// timeNow is the clock used for message timestamps.
+var timeNow = time.Now
+
+// Send sends text to one connection as a text frame, unchanged.
+func (s *Server) Send(connID, text string) error {
+	return s.sendFrame(connID, wsconn.BuildFrame(wsconn.OpText, []byte(text)))
+}
+
+// SendBytes sends b to one connection as a binary frame, unchanged.
+func (s *Server) SendBytes(connID string, b []byte) error {
+	return s.sendFrame(connID, wsconn.BuildFrame(wsconn.OpBinary, b))
+}
+
+func (s *Server) sendFrame(connID string, frame []byte) error {
+	c, err := s.lookup(connID)
+	if err != nil {
+		return err
+	}
+	if err := c.send(frame); err != nil {
+		return fmt.Errorf("send to %q: %w", connID, err)
+	}
+	return nil
+}
+
+// SendEvent wraps ev in the WSE envelope (category, id, ts, seq, v) and sends
+// it as a binary frame: MessagePack ("M:") on format=msgpack connections,
+// zlib ("C:") when the JSON is longer than CompressionThreshold, plain JSON
+// otherwise. It returns the number of payload bytes sent.
+func (s *Server) SendEvent(connID string, ev map[string]any) (int, error) {
+	c, err := s.lookup(connID)
+	if err != nil {
+		return 0, err
+	}
+	body, err := protocol.Event(ev, s.seq.Add(1), timeNow())
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+	}
+	switch {
+	case c.msgpack:
+		if body, err = protocol.EncodeMsgpack(body); err != nil {
+			return 0, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+		}
+	case s.cfg.CompressionThreshold > 0 && len(body) > s.cfg.CompressionThreshold:
+		body = protocol.Compress(body)
+	}
+	if err := c.send(wsconn.BuildFrame(wsconn.OpBinary, body)); err != nil {
+		return 0, fmt.Errorf("send event to %q: %w", connID, err)
+	}
+	return len(body), nil
+}
+
+// BroadcastAll sends text, with its category injected, to every connection.
+// It returns the number of connections it was queued for.
+func (s *Server) BroadcastAll(text string) int {
+	return s.broadcastAllFrame(wsconn.BuildFrame(wsconn.OpText, protocol.InjectCategory([]byte(text))))
+}
+
+// BroadcastAllBytes sends b as a binary frame to every connection.
+func (s *Server) BroadcastAllBytes(b []byte) int {
+	return s.broadcastAllFrame(wsconn.BuildFrame(wsconn.OpBinary, b))
+}
+
+func (s *Server) broadcastAllFrame(frame []byte) int {
+	if !s.running.Load() {
+		return 0
+	}
+	s.stats.published.Add(1)
+	n := 0
+	s.conns.each(func(c *conn) {
+		if c.send(frame) == nil {
+			n++
+		}
+	})
+	return n
+}
+
+// BroadcastLocal publishes text to the topic's subscribers on this node: the
+// category is injected, the recovery stamp added (when recovery is on and
+// text is a JSON object), the frame is built once and the same bytes are
+// queued to every subscriber. It returns the number of subscribers it was
+// queued for.
+func (s *Server) BroadcastLocal(topicName, text string) (int, error) {
+	if err := topic.Validate(topicName); err != nil {
+		return 0, fmt.Errorf("%w: %q: %w", ErrInvalidTopic, topicName, err)
+	}
+	if !s.running.Load() {
+		return 0, ErrServerStopped
+	}
+	s.stats.published.Add(1)
+	body := protocol.InjectCategory([]byte(text))
+	if s.ring != nil && isJSONObject(body) {
+		return s.publishStamped(topicName, body), nil
+	}
+	return s.fanout(topicName, wsconn.BuildFrame(wsconn.OpText, body)), nil
+}
+
+// fanout queues frame to every local subscriber of topicName and returns
+// how many accepted it.
+func (s *Server) fanout(topicName string, frame []byte) int {
+	n := 0
+	s.hub.each(topicName, func(c *conn) {
+		if c.send(frame) == nil {
+			n++
+		}
+	})
+	return n
+}
+
+// Broadcast publishes text to the topic's subscribers on every node; until a
+// cluster is connected that is BroadcastLocal.
+func (s *Server) Broadcast(topicName, text string) (int, error) {
+	return s.BroadcastLocal(topicName, text)
+}
+
+// pingAll sends the server ping to every connection (PROTOCOL §3).
+func (s *Server) pingAll(now time.Time) {
+	frame := wsconn.BuildFrame(wsconn.OpText, protocol.Ping(now))
+	s.conns.each(func(c *conn) { _ = c.send(frame) })
+}
