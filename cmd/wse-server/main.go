@@ -1,0 +1,69 @@
+// Command wse-server runs the WSE engine as a standalone server: a WebSocket
+// endpoint (default ws://127.0.0.1:5007/wse) with a demo page at /, and a
+// JSON control API (default http://127.0.0.1:5008) for applications written
+// in any language. Run it with --help for every setting.
+//
+// Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT drain) or --help, 1
+// when it cannot start or a second signal cut the drain short, 2 for an
+// invalid setting.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/wse-go/wse/server"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run parses, loads, runs and waits; it returns the exit code.
+func run(args []string) int {
+	cfg, err := server.Load(args, os.LookupEnv)
+	if errors.Is(err, flag.ErrHelp) {
+		server.Usage(os.Stdout)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wse-server: %v\n", err)
+		return 2
+	}
+	log := cfg.Logger(os.Stderr)
+	srv, err := server.New(cfg, log)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wse-server: %v\n", err)
+		return 2
+	}
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
+	if err := srv.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "wse-server: %v\n", err)
+		return 1
+	}
+	demo := ""
+	if cfg.Demo {
+		demo = fmt.Sprintf(", demo page http://%s/", srv.Addr())
+	}
+	fmt.Printf("wse-server: WebSocket %s%s, control API http://%s\n", srv.WebSocketURL(), demo, srv.APIAddr())
+
+	sig := <-signals
+	log.Info("shutting down: draining connections", "signal", sig.String(), "timeout", cfg.DrainTimeout)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Shutdown(cfg.DrainTimeout)
+	}()
+	select {
+	case <-done:
+		return 0
+	case sig := <-signals:
+		log.Warn("second signal: exiting now", "signal", sig.String())
+		return 1
+	}
+}

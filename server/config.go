@@ -1,0 +1,251 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wse-go/wse"
+	"github.com/wse-go/wse/internal/topic"
+)
+
+// Config is the configuration of a standalone server: every field is one
+// setting (see Settings for its flag, environment variable and default).
+// DefaultConfig returns it with every default; Load builds it from flags,
+// the environment and an optional YAML file.
+type Config struct {
+	// ConfigFile is the YAML file the other settings were read from ("" = none).
+	ConfigFile string
+
+	// Host and Port are the WebSocket listener (port 0 picks a free port);
+	// Path is the upgrade path.
+	Host string
+	Port int
+	Path string
+	// APIAddr is the control API listener (host:port); APIKey, when set, is
+	// required as "Authorization: Bearer <key>" and is mandatory when
+	// APIAddr is not a loopback address.
+	APIAddr string
+	APIKey  string
+
+	// MaxConnections caps open connections.
+	MaxConnections int
+	// JWT settings; no secret means no authentication.
+	JWTSecret         string
+	JWTPreviousSecret string
+	JWTIssuer         string
+	JWTAudience       string
+	JWTCookieName     string
+	// AllowedOrigins are browser origins accepted besides the same host.
+	AllowedOrigins []string
+
+	// ClientSubscriptions is acl, app or any (PROTOCOL.md §4).
+	ClientSubscriptions string
+	// ClientTopics are globs clients may subscribe to under acl.
+	ClientTopics []string
+	// SubscribeOnConnect are topic templates every new connection is
+	// subscribed to; "{user_id}" is replaced by the JWT subject.
+	SubscribeOnConnect []string
+	// MaxSubscriptionsPerConnection caps topics per connection (0 = no cap).
+	MaxSubscriptionsPerConnection int
+
+	// Presence settings.
+	Presence            bool
+	PresenceMaxDataSize int
+	PresenceMaxMembers  int
+	// Recovery settings.
+	Recovery             bool
+	RecoveryBufferSize   int
+	RecoveryTTL          time.Duration
+	RecoveryMaxMessages  int
+	RecoveryMemoryBudget int64
+
+	// MaxMessageSize is the largest inbound message in bytes.
+	MaxMessageSize int64
+	// CompressionThreshold is the event size above which send_event
+	// compresses (0 = never).
+	CompressionThreshold  int
+	PingInterval          time.Duration
+	IdleTimeout           time.Duration
+	MaxOutboundQueueBytes int
+	MaxInboundQueueSize   int
+	RateLimitCapacity     float64
+	RateLimitRefill       float64
+
+	// Cluster settings: accepted and validated, but this build has no
+	// cluster, so a non-zero ClusterPort or any Peers or Seeds is an error.
+	ClusterPort int
+	ClusterAddr string
+	Peers       []string
+	Seeds       []string
+	TLSCA       string
+	TLSCert     string
+	TLSKey      string
+
+	// DrainTimeout bounds the graceful shutdown.
+	DrainTimeout time.Duration
+	// EventsBufferSize bounds the event buffer behind GET /api/events.
+	EventsBufferSize int
+	// Demo serves the demo page at / on the WebSocket listener.
+	Demo bool
+	// LogLevel and LogFormat (text or json) configure Logger.
+	LogLevel  slog.Level
+	LogFormat string
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	var c Config
+	for _, s := range settings {
+		if err := s.set(&c, s.def); err != nil {
+			panic("server: bad default for --" + s.name + ": " + err.Error())
+		}
+	}
+	return c
+}
+
+// invalid returns an error wrapping ErrInvalidConfig that names a setting.
+func invalid(name, format string, args ...any) error {
+	return fmt.Errorf("%w: --%s: %s", ErrInvalidConfig, name, fmt.Sprintf(format, args...))
+}
+
+// Validate checks the settings that depend on each other or on the
+// environment; it returns an error wrapping ErrInvalidConfig (and
+// ErrClusterUnavailable for a cluster setting) that names the first bad
+// setting.
+func (c Config) Validate() error {
+	for _, s := range settings {
+		if s.check == nil {
+			continue
+		}
+		if err := s.check(c); err != nil {
+			return fmt.Errorf("%w: --%s: %w", ErrInvalidConfig, s.name, err)
+		}
+	}
+	return nil
+}
+
+// checkHostPort validates a host:port address.
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has no valid port", addr)
+	}
+	return nil
+}
+
+// isLoopback reports whether the host of addr is a loopback address or
+// "localhost". An empty host (all interfaces) is not.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkTopics validates topic templates after expanding {user_id}.
+func checkTopics(list []string) error {
+	for _, t := range list {
+		if err := topic.Validate(topic.Expand(t, "u")); err != nil {
+			return fmt.Errorf("%q: %v", t, err)
+		}
+	}
+	return nil
+}
+
+// checkTLS validates the cluster TLS files: all three or none, readable.
+func checkTLS(c Config) error {
+	set := 0
+	for _, f := range []string{c.TLSCA, c.TLSCert, c.TLSKey} {
+		if f != "" {
+			set++
+		}
+	}
+	if set != 0 && set != 3 {
+		return fmt.Errorf("--tls-ca, --tls-cert and --tls-key go together")
+	}
+	for _, f := range []string{c.TLSCA, c.TLSCert, c.TLSKey} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("%q: %v", f, err)
+		}
+	}
+	return nil
+}
+
+// Logger returns the logger described by LogLevel and LogFormat, writing to
+// w (os.Stderr when nil).
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	if w == nil {
+		w = os.Stderr
+	}
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// engineConfig translates c into the engine's Config.
+func (c Config) engineConfig() wse.Config {
+	port := c.Port
+	if port == 0 {
+		port = -1 // the engine's "free port"
+	}
+	threshold := c.CompressionThreshold
+	if threshold == 0 {
+		threshold = -1 // the engine's "never"
+	}
+	return wse.Config{
+		Host:           c.Host,
+		Port:           port,
+		Path:           c.Path,
+		MaxConnections: c.MaxConnections,
+		AllowedOrigins: c.AllowedOrigins,
+		JWT: wse.JWTConfig{
+			Secret:         []byte(c.JWTSecret),
+			PreviousSecret: []byte(c.JWTPreviousSecret),
+			Issuer:         c.JWTIssuer,
+			Audience:       c.JWTAudience,
+			CookieName:     c.JWTCookieName,
+		},
+		ClientSubscriptions:           wse.SubscriptionPolicy(c.ClientSubscriptions),
+		ClientTopics:                  c.ClientTopics,
+		MaxSubscriptionsPerConnection: c.MaxSubscriptionsPerConnection,
+		MaxMessageSize:                c.MaxMessageSize,
+		CompressionThreshold:          threshold,
+		PingInterval:                  c.PingInterval,
+		IdleTimeout:                   c.IdleTimeout,
+		MaxOutboundQueueBytes:         c.MaxOutboundQueueBytes,
+		MaxInboundQueueSize:           c.MaxInboundQueueSize,
+		RateLimitCapacity:             c.RateLimitCapacity,
+		RateLimitRefill:               c.RateLimitRefill,
+		Presence: wse.PresenceConfig{
+			Enabled:     c.Presence,
+			MaxDataSize: c.PresenceMaxDataSize,
+			MaxMembers:  c.PresenceMaxMembers,
+		},
+		Recovery: wse.RecoveryConfig{
+			Enabled:      c.Recovery,
+			BufferSize:   c.RecoveryBufferSize,
+			TTL:          c.RecoveryTTL,
+			MaxMessages:  c.RecoveryMaxMessages,
+			MemoryBudget: c.RecoveryMemoryBudget,
+		},
+	}
+}
