@@ -73,6 +73,7 @@ type Config struct {
 	PingInterval          time.Duration
 	IdleTimeout           time.Duration
 	MaxOutboundQueueBytes int
+	SocketSendBuffer      int
 	MaxInboundQueueSize   int
 	RateLimitCapacity     float64
 	RateLimitRefill       float64
@@ -232,6 +233,7 @@ func (c Config) engineConfig() wse.Config {
 		PingInterval:                  c.PingInterval,
 		IdleTimeout:                   c.IdleTimeout,
 		MaxOutboundQueueBytes:         c.MaxOutboundQueueBytes,
+		SocketSendBuffer:              c.SocketSendBuffer,
 		MaxInboundQueueSize:           c.MaxInboundQueueSize,
 		RateLimitCapacity:             c.RateLimitCapacity,
 		RateLimitRefill:               c.RateLimitRefill,

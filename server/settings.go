@@ -481,6 +481,8 @@ var settings = []setting{
 		}},
 	{name: "max-outbound-queue-bytes", kind: "size", def: "16MiB", usage: "pending outbound bytes per connection",
 		set: sizeVal(func(c *Config) *int { return &c.MaxOutboundQueueBytes }, 1)},
+	{name: "socket-send-buffer", kind: "size", def: "0", usage: "fixed kernel send buffer per connection (SO_SNDBUF; 0 = kernel autotuning)",
+		set: sizeVal(func(c *Config) *int { return &c.SocketSendBuffer }, 0)},
 	{name: "max-inbound-queue-size", kind: "int", def: "131072", usage: "engine event queue length",
 		set: intVal(func(c *Config) *int { return &c.MaxInboundQueueSize }, 1, 1<<26)},
 	{name: "rate-limit-capacity", kind: "float", def: "100000", usage: "inbound token bucket size per connection",
