@@ -343,3 +343,45 @@ func TestSubscriptionLimit(t *testing.T) {
 		t.Fatalf("Subscribe over limit = %v", err)
 	}
 }
+
+func TestBroadcastAllBytesAndEventsChannel(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, wse.Config{})
+	a, _ := ready(t, wsURL(srv, ""), nil)
+	b, _ := ready(t, wsURL(srv, ""), nil)
+	if n := srv.BroadcastAllBytes([]byte{9, 8, 7}); n != 2 {
+		t.Fatalf("BroadcastAllBytes reached %d connections", n)
+	}
+	for _, c := range []*client{a, b} {
+		if data, op := c.read(); op != ws.OpBinary || !bytes.Equal(data, []byte{9, 8, 7}) {
+			t.Fatalf("frame %v op %v", data, op)
+		}
+	}
+	a.send(`{"t":"via_channel"}`)
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-srv.Events():
+			if ev.Type == wse.EventMessage && ev.Message["t"] == "via_channel" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no event on Events()")
+		}
+	}
+}
+
+func TestSetTopicACLGrantsClientRequests(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, wse.Config{})
+	c, m := ready(t, wsURL(srv, ""), nil)
+	if err := srv.SetTopicACL(connID(m), []string{"room.*"}, []string{"room.private"}); err != nil {
+		t.Fatal(err)
+	}
+	c.send(subscribeReq("room.1", "room.private", "other"))
+	p := payload(c.readType("subscription_update"))
+	got, _ := json.Marshal(p["success_topics"])
+	if string(got) != `["room.1"]` || len(p["failed_topics"].([]any)) != 2 {
+		t.Fatalf("reply %v", p)
+	}
+}
