@@ -1,0 +1,619 @@
+package cluster
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wse-go/wse/internal/topic"
+)
+
+const (
+	// maxInterest caps the topics and patterns kept per peer; a peer asking
+	// for more receives every message.
+	maxInterest = 1 << 20
+	// maxSyncEntries caps the presence entries accumulated from one full sync.
+	maxSyncEntries = 1 << 22
+	// controlSlack is how many control frames may queue beyond SendQueue
+	// before the link is closed as too slow.
+	controlSlack = 4096
+	// ioBufferSize is the size of a link's read and write buffers.
+	ioBufferSize = 64 << 10
+	// pingPayload is the size of the timestamp carried by PING and PONG.
+	pingPayload = 8
+)
+
+// errPeerShutdown ends a reader that received SHUTDOWN.
+var errPeerShutdown = errors.New("cluster: peer shut down")
+
+// outFrame is one encoded frame waiting in a send queue.
+type outFrame struct {
+	b   []byte
+	typ frameType
+}
+
+// link is one established connection to a peer. It has two goroutines: a
+// writer (writeLoop) that drains the queue and sends heartbeats, and a
+// reader (run) that first queues the initial sync, then reads frames and
+// calls the delegate, and finally tears the link down.
+type link struct {
+	n         *Node
+	conn      net.Conn // the link's stream (TLS or plain)
+	raw       net.Conn // the TCP connection under conn; closed without blocking
+	br        *bufio.Reader
+	inbound   bool
+	peerID    string
+	peerAddr  string // advertised by the peer; may be empty
+	caps      uint32 // capabilities both sides support
+	maxOut    int    // largest frame we may send: min(ours, the peer's)
+	preferred bool   // dialed by the lower node id: wins duplicate resolution
+	replaced  *link  // the link this one replaced; its reader ends before ours starts
+
+	connectedAt time.Time
+	lastSeen    atomic.Int64 // unix nanos of the last frame received
+	rtt         atomic.Int64 // nanoseconds
+	ready       atomic.Bool  // the peer's interest is known; Publish may use the link
+	graceful    atomic.Bool  // the peer sent SHUTDOWN
+
+	wake       chan struct{} // cap 1: queue not empty
+	done       chan struct{} // closed by close
+	writerDone chan struct{} // closed when writeLoop returns
+	gone       chan struct{} // closed when run has torn the link down
+
+	mu sync.Mutex
+	// queue holds frames for the writer; spare is the writer's last batch,
+	// reused. msgs counts MSG frames in queue. While syncing, control frames
+	// from Interest and SendPresence wait in pending so that they follow the
+	// initial RESYNC and PRESENCE_SYNC. All guarded by mu.
+	queue    []outFrame
+	spare    []outFrame
+	msgs     int
+	syncing  bool
+	pending  []outFrame
+	closed   bool
+	closeErr error
+
+	imu sync.RWMutex
+	// The peer's interest: all (the peer gets everything), drained (the
+	// peer gets nothing), exact topics and glob patterns. Guarded by imu;
+	// written only by the reader.
+	all      bool
+	drained  bool
+	exact    map[string]struct{}
+	patterns map[string]struct{}
+	patList  []string
+
+	// Reader-only state of chunked RESYNC and PRESENCE_SYNC in progress.
+	rsActive bool
+	rsAll    bool
+	rsExact  map[string]struct{}
+	rsPats   map[string]struct{}
+	psState  []Presence
+}
+
+// newLink wraps an established connection after a successful HELLO exchange.
+func newLink(n *Node, raw, conn net.Conn, br *bufio.Reader, inbound bool, h hello) *link {
+	l := &link{
+		n:           n,
+		conn:        conn,
+		raw:         raw,
+		br:          br,
+		inbound:     inbound,
+		peerID:      h.nodeID,
+		peerAddr:    h.addr,
+		caps:        h.caps & localCaps,
+		maxOut:      min(n.cfg.MaxFrameSize, int(min(h.maxFrame, math.MaxInt32))),
+		connectedAt: time.Now(),
+		wake:        make(chan struct{}, 1),
+		done:        make(chan struct{}),
+		writerDone:  make(chan struct{}),
+		gone:        make(chan struct{}),
+		syncing:     true,
+		exact:       make(map[string]struct{}),
+		patterns:    make(map[string]struct{}),
+	}
+	if inbound {
+		l.preferred = h.nodeID < n.id
+	} else {
+		l.preferred = n.id < h.nodeID
+	}
+	l.lastSeen.Store(l.connectedAt.UnixNano())
+	return l
+}
+
+// address returns the peer's advertised address or the link's remote address.
+func (l *link) address() string {
+	if l.peerAddr != "" {
+		return l.peerAddr
+	}
+	return l.conn.RemoteAddr().String()
+}
+
+// signal wakes the writer.
+func (l *link) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sendMsg queues a MSG frame, failing with ErrQueueFull or ErrLinkClosed.
+func (l *link) sendMsg(b []byte) error {
+	l.mu.Lock()
+	switch {
+	case l.closed:
+		l.mu.Unlock()
+		return ErrLinkClosed
+	case l.msgs >= l.n.cfg.SendQueue:
+		l.mu.Unlock()
+		return ErrQueueFull
+	}
+	l.queue = append(l.queue, outFrame{b: b, typ: frameMsg})
+	l.msgs++
+	l.mu.Unlock()
+	l.signal()
+	return nil
+}
+
+// sendControl queues a control frame. While the initial sync is being queued
+// it waits in pending, so it cannot overtake the sync. A peer so slow that
+// control frames pile up beyond SendQueue+controlSlack loses the link (a new
+// link resynchronizes everything).
+func (l *link) sendControl(b []byte, typ frameType) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	if l.syncing {
+		l.pending = append(l.pending, outFrame{b: b, typ: typ})
+		l.mu.Unlock()
+		return
+	}
+	over := len(l.queue) >= l.n.cfg.SendQueue+controlSlack
+	if !over {
+		l.queue = append(l.queue, outFrame{b: b, typ: typ})
+	}
+	l.mu.Unlock()
+	if over {
+		l.close(fmt.Errorf("%w: control frames", ErrQueueFull))
+		return
+	}
+	l.signal()
+}
+
+// sendFirst queues a frame ahead of anything held back by the sync: the
+// sync itself, and SHUTDOWN.
+func (l *link) sendFirst(b []byte, typ frameType) {
+	l.mu.Lock()
+	if !l.closed {
+		l.queue = append(l.queue, outFrame{b: b, typ: typ})
+	}
+	l.mu.Unlock()
+	l.signal()
+}
+
+// endSync releases the control frames held back while the sync was queued.
+func (l *link) endSync() {
+	l.mu.Lock()
+	l.queue = append(l.queue, l.pending...)
+	l.pending = nil
+	l.syncing = false
+	l.mu.Unlock()
+	l.signal()
+}
+
+// queued returns the number of frames waiting.
+func (l *link) queued() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue) + len(l.pending)
+}
+
+// close closes the link once; err is the reason (nil for a clean end).
+func (l *link) close(err error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.closed = true
+	l.closeErr = err
+	l.mu.Unlock()
+	close(l.done)
+	// Closing the TCP connection, not the TLS stream, never blocks on a
+	// close_notify write to a peer that does not read.
+	_ = l.raw.Close()
+}
+
+// isClosed reports whether close was called.
+func (l *link) isClosed() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// reason returns why the link closed.
+func (l *link) reason() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closeErr
+}
+
+// wants reports whether the peer has asked for messages on topic name.
+func (l *link) wants(name string) bool {
+	l.imu.RLock()
+	defer l.imu.RUnlock()
+	switch {
+	case l.drained:
+		return false
+	case l.all:
+		return true
+	}
+	if _, ok := l.exact[name]; ok {
+		return true
+	}
+	for _, p := range l.patList {
+		if topic.Match(p, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeLoop sends queued frames in batches through a buffered writer, and
+// a PING every Heartbeat. It closes the link on a write error and after
+// writing SHUTDOWN.
+func (l *link) writeLoop() {
+	defer close(l.writerDone)
+	cfg := &l.n.cfg
+	bw := bufio.NewWriterSize(l.conn, ioBufferSize)
+	tick := time.NewTicker(cfg.Heartbeat)
+	defer tick.Stop()
+	for {
+		ping := false
+		select {
+		case <-l.done:
+			return
+		case <-l.wake:
+		case <-tick.C:
+			ping = true
+		}
+		l.mu.Lock()
+		batch := l.queue
+		l.queue = l.spare
+		l.spare = nil
+		l.msgs = 0
+		l.mu.Unlock()
+		if ping {
+			var ts [pingPayload]byte
+			binary.BigEndian.PutUint64(ts[:], uint64(time.Now().UnixNano()))
+			batch = append(batch, outFrame{b: encodeFrame(framePing, 0, "", ts[:]), typ: framePing})
+		}
+		last, err := l.writeBatch(bw, batch)
+		if err != nil {
+			l.n.failFrames(l, batch, err)
+		}
+		clear(batch)
+		l.mu.Lock()
+		l.spare = batch[:0]
+		l.mu.Unlock()
+		switch {
+		case err != nil:
+			l.close(err)
+			return
+		case last:
+			l.close(nil)
+			return
+		}
+	}
+}
+
+// writeBatch writes and flushes batch, stopping after a SHUTDOWN frame
+// (last reports that). Counters move only when the flush succeeds.
+func (l *link) writeBatch(bw *bufio.Writer, batch []outFrame) (last bool, err error) {
+	if len(batch) == 0 {
+		return false, nil
+	}
+	if err := l.conn.SetWriteDeadline(time.Now().Add(l.n.cfg.DeadAfter)); err != nil {
+		return false, err
+	}
+	var bytes, msgs uint64
+	frames := uint64(0)
+	for _, f := range batch {
+		if _, err := bw.Write(f.b); err != nil {
+			return false, err
+		}
+		bytes += uint64(len(f.b))
+		frames++
+		if f.typ == frameMsg {
+			msgs++
+		}
+		if f.typ == frameShutdown {
+			last = true
+			break
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return false, err
+	}
+	st := &l.n.stats
+	st.bytesSent.Add(bytes)
+	st.framesSent.Add(frames)
+	st.msgsSent.Add(msgs)
+	return last, nil
+}
+
+// run queues the initial sync, reads until the link fails, and tears the
+// link down.
+func (l *link) run() {
+	n := l.n
+	l.initialSync()
+	if l.replaced != nil {
+		// Deliveries from one peer never overlap: the replaced link's reader
+		// (already closed) finishes before this one reads.
+		<-l.replaced.gone
+		l.replaced = nil
+	}
+	if l.caps&CapInterest == 0 {
+		l.imu.Lock()
+		l.all = true
+		l.imu.Unlock()
+		n.linkReady(l)
+	}
+	err := l.readLoop()
+	if errors.Is(err, errPeerShutdown) {
+		err = nil
+	}
+	l.close(err)
+	<-l.writerDone
+	l.mu.Lock()
+	rest := append(l.queue, l.pending...)
+	l.queue, l.pending = nil, nil
+	l.mu.Unlock()
+	n.failFrames(l, rest, ErrLinkClosed)
+	n.detach(l)
+	close(l.gone)
+	if err := l.reason(); err != nil {
+		n.log.Info("cluster: link closed", "peer", l.peerID, "addr", l.address(), "err", err)
+	} else {
+		n.log.Info("cluster: link closed", "peer", l.peerID, "addr", l.address(), "graceful", l.graceful.Load())
+	}
+}
+
+// initialSync queues RESYNC with the local interest and PRESENCE_SYNC with
+// the local presence state, then releases the frames held meanwhile.
+func (l *link) initialSync() {
+	n := l.n
+	maxPayload := l.maxOut - frameOverhead
+	if l.caps&CapInterest != 0 {
+		chunks := chunkTopics(n.d.LocalTopics(), maxPayload)
+		for i, c := range chunks {
+			l.sendFirst(encodeFrame(frameResync, moreFlag(i, len(chunks)), "", c), frameResync)
+		}
+	}
+	if l.caps&CapPresence != 0 {
+		chunks, skipped := chunkPresence(n.d.LocalPresence(), maxPayload)
+		if skipped > 0 {
+			n.log.Warn("cluster: presence entries too large for the peer skipped", "peer", l.peerID, "count", skipped)
+		}
+		for i, c := range chunks {
+			l.sendFirst(encodeFrame(framePresenceSync, moreFlag(i, len(chunks)), "", c), framePresenceSync)
+		}
+	}
+	if n.draining.Load() {
+		l.sendFirst(encodeFrame(frameDrain, 0, "", nil), frameDrain)
+	}
+	l.endSync()
+}
+
+// moreFlag returns flagMore for every chunk but the last.
+func moreFlag(i, n int) uint8 {
+	if i < n-1 {
+		return flagMore
+	}
+	return 0
+}
+
+// readLoop reads frames until an error; any frame refreshes liveness, and
+// DeadAfter without one ends the link with ErrPeerTimeout.
+func (l *link) readLoop() error {
+	n := l.n
+	st := &n.stats
+	// The read deadline moves forward at most every DeadAfter/8, so a link
+	// is closed after between 7/8 and all of DeadAfter without a frame.
+	var deadlineSet time.Time
+	step := n.cfg.DeadAfter / 8
+	for {
+		if now := time.Now(); now.Sub(deadlineSet) >= step {
+			if err := l.conn.SetReadDeadline(now.Add(n.cfg.DeadAfter)); err != nil {
+				return err
+			}
+			deadlineSet = now
+		}
+		f, size, err := readFrame(l.br, n.cfg.MaxFrameSize)
+		st.bytesReceived.Add(uint64(size))
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return fmt.Errorf("%w: %w", ErrPeerTimeout, err)
+			}
+			if errors.Is(err, ErrBadFrame) || errors.Is(err, ErrFrameTooLarge) {
+				st.badFrames.Add(1)
+			}
+			return err
+		}
+		st.framesReceived.Add(1)
+		l.lastSeen.Store(time.Now().UnixNano())
+		if err := l.handle(f); err != nil {
+			if errors.Is(err, ErrBadFrame) {
+				st.badFrames.Add(1)
+			}
+			return err
+		}
+	}
+}
+
+// handle acts on one received frame.
+func (l *link) handle(f frame) error {
+	n := l.n
+	switch f.typ {
+	case framePing:
+		if len(f.payload) <= pingPayload {
+			l.sendControl(encodeFrame(framePong, 0, "", f.payload), framePong)
+		}
+	case framePong:
+		if len(f.payload) == pingPayload {
+			sent := int64(binary.BigEndian.Uint64(f.payload))
+			if d := time.Now().UnixNano() - sent; d >= 0 {
+				l.rtt.Store(d)
+			}
+		}
+	case frameShutdown:
+		l.graceful.Store(true)
+		return errPeerShutdown
+	case frameDrain:
+		l.imu.Lock()
+		l.drained = true
+		l.imu.Unlock()
+	case frameMsg:
+		n.stats.msgsDelivered.Add(1)
+		n.d.OnPublish(l.peerID, f.topic, f.payload)
+	case frameSub, frameUnsub:
+		topics, err := decodeTopicList(f.payload)
+		if err != nil {
+			return err
+		}
+		l.applyInterest(topics, f.typ == frameSub)
+	case frameResync:
+		topics, err := decodeTopicList(f.payload)
+		if err != nil {
+			return err
+		}
+		if l.resync(topics, f.flags&flagMore == 0) {
+			n.linkReady(l)
+		}
+	case framePeerAnnounce, framePeerList:
+		if l.caps&CapGossip == 0 {
+			return nil
+		}
+		ms, err := decodeMembers(f.payload)
+		if err != nil {
+			return err
+		}
+		n.learn(ms)
+	case framePresence:
+		if l.caps&CapPresence == 0 {
+			return nil
+		}
+		p, err := decodePresence(f.topic, f.payload)
+		if err != nil {
+			return err
+		}
+		n.d.OnPresence(l.peerID, p)
+	case framePresenceSync:
+		if l.caps&CapPresence == 0 {
+			return nil
+		}
+		state, err := decodePresenceSync(f.payload)
+		if err != nil {
+			return err
+		}
+		if room := maxSyncEntries - len(l.psState); len(state) > room {
+			n.log.Warn("cluster: presence sync truncated", "peer", l.peerID, "max", maxSyncEntries)
+			state = state[:room]
+		}
+		l.psState = append(l.psState, state...)
+		if f.flags&flagMore == 0 {
+			full := l.psState
+			l.psState = nil
+			n.d.OnPresenceSync(l.peerID, full)
+		}
+	case frameHello:
+		return fmt.Errorf("%w: HELLO on an established link", ErrBadFrame)
+	default:
+		n.stats.unknownFrames.Add(1)
+	}
+	return nil
+}
+
+// applyInterest adds (on) or removes topics from the peer's interest, and
+// from a RESYNC in progress so that the RESYNC's end does not undo it.
+func (l *link) applyInterest(topics []string, on bool) {
+	if l.rsActive {
+		applyTo(l.rsExact, l.rsPats, topics, on)
+		if len(l.rsExact)+len(l.rsPats) > maxInterest {
+			l.rsAll = true
+		}
+	}
+	l.imu.Lock()
+	defer l.imu.Unlock()
+	if applyTo(l.exact, l.patterns, topics, on) {
+		l.patList = keys(l.patterns)
+	}
+	if len(l.exact)+len(l.patterns) > maxInterest {
+		l.all = true
+	}
+}
+
+// applyTo adds or removes topics in exact and patterns and reports whether
+// patterns changed.
+func applyTo(exact, patterns map[string]struct{}, topics []string, on bool) bool {
+	patChanged := false
+	for _, t := range topics {
+		m := exact
+		if topic.IsPattern(t) {
+			m = patterns
+			patChanged = true
+		}
+		if on {
+			m[t] = struct{}{}
+		} else {
+			delete(m, t)
+		}
+	}
+	return patChanged
+}
+
+// resync adds one RESYNC chunk; the first chunk of a series starts a new
+// set, the last one replaces the peer's interest with it. It reports
+// whether this was the last chunk.
+func (l *link) resync(topics []string, final bool) bool {
+	if !l.rsActive {
+		l.rsActive = true
+		l.rsAll = false
+		l.rsExact = make(map[string]struct{}, len(topics))
+		l.rsPats = make(map[string]struct{})
+	}
+	applyTo(l.rsExact, l.rsPats, topics, true)
+	if len(l.rsExact)+len(l.rsPats) > maxInterest {
+		l.rsAll = true
+	}
+	if !final {
+		return false
+	}
+	l.imu.Lock()
+	l.exact, l.patterns, l.patList = l.rsExact, l.rsPats, keys(l.rsPats)
+	l.all = l.rsAll || l.caps&CapInterest == 0
+	l.imu.Unlock()
+	l.rsActive, l.rsExact, l.rsPats = false, nil, nil
+	return true
+}
+
+// keys returns the keys of m.
+func keys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,600 @@
+package cluster
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Node is one member of the mesh. Create it with New, then Start; Stop ends it.
+type Node struct {
+	cfg Config
+	d   Delegate
+	log *slog.Logger
+	tls *tls.Config
+	id  string
+	// ctx is canceled by Stop; it bounds dials and handshakes.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	stats  counters
+	dlq    *deadLetters
+
+	stopOnce sync.Once
+	draining atomic.Bool
+
+	// links is the copy-on-write list of installed links (ready or not),
+	// replaced under mu and read lock-free by Publish, Interest and SendPresence.
+	links atomic.Pointer[[]*link]
+
+	mu sync.Mutex
+	// Guarded by mu: the listener and its addresses, the lifecycle flags,
+	// the peers by node id, the dial targets by address, the raw
+	// connections still in their handshake (closed by Stop), and addresses
+	// found to be this node.
+	ln        net.Listener
+	addr      string
+	advertise string
+	started   bool
+	stopped   bool
+	peers     map[string]*peer
+	targets   map[string]*target
+	pending   map[net.Conn]struct{}
+	selfAddrs map[string]struct{}
+	// departed holds peers reported down, so that their return counts as
+	// a reconnect; at most MaxPeers entries.
+	departed map[string]struct{}
+}
+
+// peer is what the node knows about one other node across its links.
+type peer struct {
+	id string
+	// ev serializes OnPeerUp and OnPeerDown for this peer; taken before Node.mu.
+	ev sync.Mutex
+	// Guarded by Node.mu: link is the installed link (nil when none); up is
+	// the delegate's view (OnPeerUp delivered and no OnPeerDown since); lost
+	// says a ready link was lost (not replaced) and none is ready since;
+	// timer delivers OnPeerDown when a lost link does not come back in time.
+	link  *link
+	up    bool
+	lost  bool
+	timer *time.Timer
+}
+
+// New validates cfg, loads the TLS files and returns a Node that is not yet
+// listening. An invalid configuration fails with an error wrapping
+// ErrInvalidConfig.
+func New(cfg Config, d Delegate) (*Node, error) {
+	if d == nil {
+		return nil, fmt.Errorf("%w: nil Delegate", ErrInvalidConfig)
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{
+		cfg:       cfg,
+		d:         d,
+		log:       cfg.Logger,
+		id:        cfg.NodeID,
+		dlq:       newDeadLetters(cfg.DLQSize),
+		peers:     make(map[string]*peer),
+		targets:   make(map[string]*target),
+		pending:   make(map[net.Conn]struct{}),
+		selfAddrs: make(map[string]struct{}),
+		departed:  make(map[string]struct{}),
+	}
+	if cfg.TLSCA != "" {
+		if n.tls, err = loadTLS(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, err
+		}
+	}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.links.Store(&[]*link{})
+	return n, nil
+}
+
+// Start listens on ListenAddr and starts dialing the static peers and seeds.
+// It returns once the listener is bound. It fails with ErrStopped when called
+// twice or after Stop.
+func (n *Node) Start() error {
+	n.mu.Lock()
+	if n.started || n.stopped {
+		n.mu.Unlock()
+		return ErrStopped
+	}
+	n.started = true
+	n.mu.Unlock()
+
+	ln, err := net.Listen("tcp", n.cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("cluster: listen %s: %w", n.cfg.ListenAddr, err)
+	}
+	addr := ln.Addr().String()
+	adv := n.cfg.AdvertiseAddr
+	if adv == "" {
+		if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsUnspecified() {
+			adv = addr
+		} else {
+			n.log.Warn("cluster: listening on a wildcard address without AdvertiseAddr; peers cannot learn this node from gossip", "addr", addr)
+		}
+	}
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		_ = ln.Close()
+		return ErrStopped
+	}
+	n.ln, n.addr, n.advertise = ln, addr, adv
+	n.mu.Unlock()
+
+	if n.tls == nil {
+		n.log.Warn("cluster: no TLS settings; peer links are plain, unauthenticated TCP", "addr", addr)
+	}
+	n.log.Info("cluster: listening", "node", n.id, "addr", addr, "advertise", adv, "tls", n.tls != nil)
+	n.wg.Add(1)
+	go n.acceptLoop(ln)
+	for _, a := range slices.Concat(n.cfg.Peers, n.cfg.Seeds) {
+		n.addTarget(a, "", false)
+	}
+	return nil
+}
+
+// Stop tells every peer SHUTDOWN, flushes and closes the links (waiting at
+// most DeadAfter for the flush), stops dialing and listening, waits for all
+// goroutines, and reports OnPeerDown for every peer that was up. It is
+// idempotent and may be called before Start.
+func (n *Node) Stop() {
+	n.shutdown(true)
+}
+
+// shutdown stops the node; graceful sends SHUTDOWN and reports OnPeerDown,
+// otherwise the node vanishes like a killed process (a test hook).
+func (n *Node) shutdown(graceful bool) {
+	n.stopOnce.Do(func() {
+		n.mu.Lock()
+		n.stopped = true
+		ln := n.ln
+		conns := make([]net.Conn, 0, len(n.pending))
+		for c := range n.pending {
+			conns = append(conns, c)
+		}
+		for _, p := range n.peers {
+			if p.timer != nil {
+				p.timer.Stop()
+				p.timer = nil
+			}
+		}
+		n.mu.Unlock()
+		n.cancel()
+		if ln != nil {
+			_ = ln.Close()
+		}
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		links := *n.links.Load()
+		if graceful {
+			shutdown := encodeFrame(frameShutdown, 0, "", nil)
+			for _, l := range links {
+				l.sendFirst(shutdown, frameShutdown)
+			}
+			flush, cancel := context.WithTimeout(context.Background(), n.cfg.DeadAfter)
+			for _, l := range links {
+				select {
+				case <-l.done:
+				case <-flush.Done():
+				}
+			}
+			cancel()
+		}
+		for _, l := range links {
+			l.close(ErrStopped)
+		}
+		n.wg.Wait()
+		if !graceful {
+			return
+		}
+		n.mu.Lock()
+		peers := make([]*peer, 0, len(n.peers))
+		for _, p := range n.peers {
+			peers = append(peers, p)
+		}
+		n.mu.Unlock()
+		for _, p := range peers {
+			p.ev.Lock()
+			n.mu.Lock()
+			up := p.up
+			p.up = false
+			n.mu.Unlock()
+			if up {
+				n.d.OnPeerDown(p.id)
+			}
+			p.ev.Unlock()
+		}
+		n.log.Info("cluster: stopped", "node", n.id)
+	})
+}
+
+// Addr returns the bound listen address ("" before Start).
+func (n *Node) Addr() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.addr
+}
+
+// ID returns this node's id.
+func (n *Node) ID() string {
+	return n.id
+}
+
+// Publish queues a message for every connected peer that has subscribers for
+// topic (interest routing) and returns how many peers it was queued for. It
+// never blocks: a full peer queue drops the message into the dead-letter
+// queue. payload is copied into the frame; the caller keeps it. Call it only
+// for messages published on this node, never for ones received through
+// Delegate.OnPublish.
+func (n *Node) Publish(topic string, payload []byte) int {
+	var b []byte
+	queued := 0
+	for _, l := range *n.links.Load() {
+		if !l.ready.Load() || !l.wants(topic) {
+			continue
+		}
+		if b == nil {
+			if len(topic) > math.MaxUint16 {
+				n.deadLetter(l.peerID, topic, payload, fmt.Errorf("%w: topic of %d bytes", ErrFrameTooLarge, len(topic)))
+				continue
+			}
+			b = encodeFrame(frameMsg, 0, topic, payload)
+		}
+		if len(b) > l.maxOut {
+			n.deadLetter(l.peerID, topic, payload, fmt.Errorf("%w: %d bytes, peer cap %d", ErrFrameTooLarge, len(b), l.maxOut))
+			continue
+		}
+		if err := l.sendMsg(b); err != nil {
+			n.deadLetter(l.peerID, topic, payload, err)
+			continue
+		}
+		queued++
+	}
+	return queued
+}
+
+// Interest reports a change of local interest: on is a topic's (or
+// pattern's) subscriber count going 0→1, !on going 1→0. Peers then forward
+// (or stop forwarding) that topic to this node. The engine updates the set
+// LocalTopics returns before calling it. It never blocks.
+func (n *Node) Interest(topic string, on bool) {
+	n.InterestMany([]string{topic}, on)
+}
+
+// InterestMany is Interest for many topics at once, sent in as few frames
+// as the frame cap allows. Topics longer than 65535 bytes are skipped.
+func (n *Node) InterestMany(topics []string, on bool) {
+	typ := frameUnsub
+	if on {
+		typ = frameSub
+	}
+	var frames [][]byte
+	for _, l := range *n.links.Load() {
+		if l.caps&CapInterest == 0 {
+			continue
+		}
+		if frames == nil {
+			// Chunk for the smallest frame cap any peer may have.
+			for _, c := range chunkTopics(topics, MinMaxFrameSize-frameOverhead) {
+				if len(c) > 0 {
+					frames = append(frames, encodeFrame(typ, 0, "", c))
+				}
+			}
+		}
+		for _, b := range frames {
+			l.sendControl(b, typ)
+		}
+	}
+}
+
+// SendPresence sends one local presence change to every peer. It never blocks.
+func (n *Node) SendPresence(p Presence) {
+	if len(p.Topic) > math.MaxUint16 || len(p.UserID) > math.MaxUint16 {
+		return
+	}
+	var b []byte
+	for _, l := range *n.links.Load() {
+		if l.caps&CapPresence == 0 {
+			continue
+		}
+		if b == nil {
+			b = encodePresence(p)
+		}
+		if len(b) <= l.maxOut {
+			l.sendControl(b, framePresence)
+		}
+	}
+}
+
+// Drain tells every peer (and every later one) to stop forwarding messages
+// to this node, ahead of Stop; links, presence and interest updates stay.
+func (n *Node) Drain() {
+	if n.draining.Swap(true) {
+		return
+	}
+	b := encodeFrame(frameDrain, 0, "", nil)
+	for _, l := range *n.links.Load() {
+		l.sendControl(b, frameDrain)
+	}
+}
+
+// Connected reports whether at least one peer link is up.
+func (n *Node) Connected() bool {
+	for _, l := range *n.links.Load() {
+		if l.ready.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// Peers describes the peers whose link is up, sorted by id.
+func (n *Node) Peers() []PeerInfo {
+	var out []PeerInfo
+	for _, l := range *n.links.Load() {
+		if !l.ready.Load() {
+			continue
+		}
+		out = append(out, PeerInfo{
+			ID:           l.peerID,
+			Address:      l.address(),
+			Capabilities: l.caps,
+			ConnectedAt:  l.connectedAt,
+			Inbound:      l.inbound,
+			RTT:          time.Duration(l.rtt.Load()),
+			Queued:       l.queued(),
+		})
+	}
+	slices.SortFunc(out, func(a, b PeerInfo) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Stats returns a snapshot of the node's counters.
+func (n *Node) Stats() Stats {
+	st := &n.stats
+	s := Stats{
+		MessagesSent:      st.msgsSent.Load(),
+		MessagesDelivered: st.msgsDelivered.Load(),
+		MessagesDropped:   st.msgsDropped.Load(),
+		BytesSent:         st.bytesSent.Load(),
+		BytesReceived:     st.bytesReceived.Load(),
+		FramesSent:        st.framesSent.Load(),
+		FramesReceived:    st.framesReceived.Load(),
+		Reconnects:        st.reconnects.Load(),
+		UnknownFrames:     st.unknownFrames.Load(),
+		BadFrames:         st.badFrames.Load(),
+		HandshakeFailures: st.handshakeFailures.Load(),
+		TLSRefused:        st.tlsRefused.Load(),
+		DLQSize:           n.dlq.size(),
+	}
+	for _, l := range *n.links.Load() {
+		if l.ready.Load() {
+			s.PeersConnected++
+		}
+	}
+	return s
+}
+
+// DLQ removes and returns the dead-letter entries, oldest first.
+func (n *Node) DLQ() []DLQEntry {
+	return n.dlq.drain()
+}
+
+// deadLetter records a message that could not be sent to peer.
+func (n *Node) deadLetter(peer, topic string, payload []byte, err error) {
+	n.stats.msgsDropped.Add(1)
+	n.dlq.add(DLQEntry{Topic: topic, Payload: slices.Clone(payload), Peer: peer, Err: err, Time: time.Now()})
+}
+
+// failFrames dead-letters the MSG frames of a batch that was not written.
+func (n *Node) failFrames(l *link, frames []outFrame, err error) {
+	for _, f := range frames {
+		if f.typ != frameMsg {
+			continue
+		}
+		n.stats.msgsDropped.Add(1)
+		if d, _, derr := decodeFrame(f.b, math.MaxInt); derr == nil {
+			n.dlq.add(DLQEntry{Topic: d.topic, Payload: d.payload, Peer: l.peerID, Err: err, Time: time.Now()})
+		}
+	}
+}
+
+// publishLinksLocked rebuilds the lock-free link list from the peers.
+// n.mu must be held.
+func (n *Node) publishLinksLocked() {
+	ls := make([]*link, 0, len(n.peers))
+	for _, p := range n.peers {
+		if p.link != nil {
+			ls = append(ls, p.link)
+		}
+	}
+	n.links.Store(&ls)
+}
+
+// install makes l the link to its peer. A second link to the same peer
+// replaces the first unless the first is preferred (dialed by the lower
+// node id) and the second is not, in which case it fails with
+// ErrDuplicateLink. Both ends apply the same rule, so exactly one link per
+// pair of nodes survives.
+func (n *Node) install(l *link) error {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return ErrStopped
+	}
+	p := n.peers[l.peerID]
+	if p == nil {
+		p = &peer{id: l.peerID}
+		n.peers[l.peerID] = p
+	}
+	old := p.link
+	if old != nil && old.preferred && !l.preferred {
+		n.mu.Unlock()
+		return ErrDuplicateLink
+	}
+	if old != nil && old.ready.Load() && old.isClosed() {
+		p.lost = true // lost before its teardown reached detach
+	}
+	p.link = l
+	l.replaced = old
+	n.publishLinksLocked()
+	n.mu.Unlock()
+	if old != nil {
+		n.log.Debug("cluster: link replaced by a preferred one", "peer", l.peerID)
+		old.close(ErrDuplicateLink)
+	}
+	return nil
+}
+
+// linkReady marks l ready once the peer's interest is known, and reports
+// OnPeerUp if the peer was down. Called from l's reader.
+func (n *Node) linkReady(l *link) {
+	n.mu.Lock()
+	p := n.peers[l.peerID]
+	n.mu.Unlock()
+	if p == nil {
+		return
+	}
+	p.ev.Lock()
+	defer p.ev.Unlock()
+	n.mu.Lock()
+	if p.link != l || n.stopped {
+		n.mu.Unlock()
+		return
+	}
+	l.ready.Store(true)
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	if _, ok := n.departed[p.id]; ok || p.lost {
+		delete(n.departed, p.id)
+		p.lost = false
+		n.stats.reconnects.Add(1)
+	}
+	wasUp := p.up
+	p.up = true
+	n.mu.Unlock()
+	n.log.Info("cluster: peer link up", "peer", l.peerID, "addr", l.address(), "inbound", l.inbound)
+	if !wasUp {
+		n.d.OnPeerUp(l.peerID)
+	}
+	n.gossip(l)
+}
+
+// detach removes a finished link. If it was the peer's link and the peer
+// was up, OnPeerDown follows at once for a SHUTDOWN, or DeadAfter after the
+// link's last frame unless a new link is ready by then.
+func (n *Node) detach(l *link) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := n.peers[l.peerID]
+	if p == nil || p.link != l {
+		return
+	}
+	p.link = nil
+	n.publishLinksLocked()
+	if n.stopped {
+		return
+	}
+	if l.graceful.Load() {
+		n.forgetLocked(l.peerID)
+	}
+	if l.ready.Load() {
+		p.lost = true
+	}
+	if !p.up {
+		if p.timer == nil {
+			delete(n.peers, p.id)
+		}
+		return
+	}
+	delay := time.Duration(0)
+	if !l.graceful.Load() {
+		delay = time.Until(time.Unix(0, l.lastSeen.Load()).Add(n.cfg.DeadAfter))
+	}
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	p.timer = time.AfterFunc(max(delay, 0), func() { n.peerTimeout(p) })
+}
+
+// peerTimeout reports OnPeerDown for a peer whose link did not come back.
+func (n *Node) peerTimeout(p *peer) {
+	p.ev.Lock()
+	defer p.ev.Unlock()
+	n.mu.Lock()
+	if n.stopped || !p.up || (p.link != nil && p.link.ready.Load()) {
+		n.mu.Unlock()
+		return
+	}
+	p.up = false
+	p.timer = nil
+	n.mu.Unlock()
+	n.log.Info("cluster: peer down", "peer", p.id)
+	n.d.OnPeerDown(p.id)
+	n.mu.Lock()
+	if p.link == nil && !p.up && n.peers[p.id] == p {
+		delete(n.peers, p.id)
+		if len(n.departed) >= n.cfg.MaxPeers {
+			clear(n.departed)
+		}
+		n.departed[p.id] = struct{}{}
+	}
+	n.mu.Unlock()
+}
+
+// trackConn registers a connection in its handshake so Stop can close it;
+// it fails once the node is stopped.
+func (n *Node) trackConn(c net.Conn) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopped {
+		return false
+	}
+	n.pending[c] = struct{}{}
+	return true
+}
+
+// untrackConn ends the tracking started by trackConn.
+func (n *Node) untrackConn(c net.Conn) {
+	n.mu.Lock()
+	delete(n.pending, c)
+	n.mu.Unlock()
+}
+
+// startLink runs the writer and reader of an installed link.
+func (n *Node) startLink(l *link) {
+	n.wg.Add(2)
+	go func() {
+		defer n.wg.Done()
+		l.writeLoop()
+	}()
+	go func() {
+		defer n.wg.Done()
+		l.run()
+	}()
+}
