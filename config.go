@@ -303,13 +303,8 @@ func (c Config) validate() error {
 		return bad("ClientSubscriptions", "%q is not acl, app or any", c.ClientSubscriptions)
 	}
 	for _, p := range c.ClientTopics {
-		if p == "" {
-			return bad("ClientTopics", "empty pattern")
-		}
-	}
-	for _, t := range c.ClientTopics {
-		if err := topic.Validate(topic.Expand(t, "u")); err != nil {
-			return bad("ClientTopics", "%q: %v", t, err)
+		if err := topic.Validate(topic.Expand(p, "u")); err != nil {
+			return bad("ClientTopics", "%q: %v", p, err)
 		}
 	}
 	return nil

@@ -33,6 +33,8 @@ var (
 	ErrNoPresence = errors.New("wse: connection has no presence")
 	// ErrInvalidCloseCode reports a close code outside 1000–4999.
 	ErrInvalidCloseCode = errors.New("wse: invalid close code")
+	// ErrClusterConnected reports ConnectCluster on a node already in a cluster.
+	ErrClusterConnected = errors.New("wse: cluster already connected")
 	// ErrInvalidEvent reports an event that cannot be encoded.
 	ErrInvalidEvent = errors.New("wse: invalid event")
 	// ErrInvalidPresenceData reports presence data that is not a JSON object.

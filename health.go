@@ -2,6 +2,7 @@ package wse
 
 import (
 	"fmt"
+	"github.com/wse-go/wse/cluster"
 	"github.com/wse-go/wse/internal/ring"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,13 @@ type Metrics struct {
 	Replayed   uint64 `json:"replayed_total"`
 	// RecoveryEvictions counts recovery buffers dropped by TTL or budget.
 	RecoveryEvictions uint64 `json:"recovery_evictions_total"`
+	// ClusterTLSRefused counts peer TLS handshakes refused (e.g. a
+	// certificate not signed by the cluster CA).
+	ClusterTLSRefused uint64 `json:"cluster_tls_refused_total"`
+	// ClusterBadFrames counts peer links closed for a malformed or oversized frame.
+	ClusterBadFrames uint64 `json:"cluster_bad_frames_total"`
+	// ClusterHandshakeFailures counts peer links refused before they came up.
+	ClusterHandshakeFailures uint64 `json:"cluster_handshake_failures_total"`
 }
 
 // HealthSnapshot returns the health snapshot.
@@ -111,6 +119,19 @@ func (s *Server) HealthSnapshot() Health {
 		PresenceEnabled:    s.cfg.Presence.Enabled,
 		PresenceTopics:     int(s.presence.topics.Load()),
 		PresenceTotalUsers: int(s.presence.users.Load()),
+	}
+	if n := s.clusterNode(); n != nil {
+		st := n.Stats()
+		h.ClusterConnected = st.PeersConnected > 0
+		h.ClusterPeerCount = st.PeersConnected
+		h.ClusterMessagesSent = st.MessagesSent
+		h.ClusterMessagesDelivered = st.MessagesDelivered
+		h.ClusterMessagesDropped = st.MessagesDropped
+		h.ClusterBytesSent = st.BytesSent
+		h.ClusterBytesReceived = st.BytesReceived
+		h.ClusterReconnectCount = st.Reconnects
+		h.ClusterUnknownMessageTypes = st.UnknownFrames
+		h.ClusterDLQSize = st.DLQSize
 	}
 	if s.ring != nil {
 		st := s.ring.Stats()
@@ -126,29 +147,36 @@ func (s *Server) HealthSnapshot() Health {
 // Metrics returns every counter and gauge of the engine.
 func (s *Server) Metrics() Metrics {
 	t := s.engine.Stats()
+	var cs cluster.Stats
+	if n := s.clusterNode(); n != nil {
+		cs = n.Stats()
+	}
 	return Metrics{
-		Health:              s.HealthSnapshot(),
-		Topics:              s.hub.topicCount(),
-		HandshakesTotal:     s.stats.handshakes.Load(),
-		ConnectionsAccepted: s.stats.accepted.Load(),
-		ConnectionsRejected: s.stats.rejected.Load(),
-		AuthFailures:        s.stats.authFailures.Load(),
-		MessagesReceived:    s.stats.messagesIn.Load(),
-		BytesReceived:       s.stats.bytesIn.Load(),
-		MessagesSent:        s.stats.framesOut.Load(),
-		BytesSent:           t.BytesOut,
-		Writes:              t.Writes,
-		Publications:        s.stats.published.Load(),
-		RateLimited:         s.stats.rateLimited.Load(),
-		SlowConsumerDrops:   s.stats.slowConsumerDrops.Load(),
-		SlowConsumerCloses:  s.stats.slowConsumerCloses.Load(),
-		IdleCloses:          s.stats.idleCloses.Load(),
-		Oversized:           s.stats.oversized.Load(),
-		InvalidMessages:     s.stats.invalidMessages.Load(),
-		Recoveries:          s.stats.recoveries.Load(),
-		Recovered:           s.stats.recovered.Load(),
-		Replayed:            s.stats.replayed.Load(),
-		RecoveryEvictions:   s.stats.recoveryEvictions.Load() + ringEvictions(s.ring),
+		ClusterTLSRefused:        cs.TLSRefused,
+		ClusterBadFrames:         cs.BadFrames,
+		ClusterHandshakeFailures: cs.HandshakeFailures,
+		Health:                   s.HealthSnapshot(),
+		Topics:                   s.hub.topicCount(),
+		HandshakesTotal:          s.stats.handshakes.Load(),
+		ConnectionsAccepted:      s.stats.accepted.Load(),
+		ConnectionsRejected:      s.stats.rejected.Load(),
+		AuthFailures:             s.stats.authFailures.Load(),
+		MessagesReceived:         s.stats.messagesIn.Load(),
+		BytesReceived:            s.stats.bytesIn.Load(),
+		MessagesSent:             s.stats.framesOut.Load(),
+		BytesSent:                t.BytesOut,
+		Writes:                   t.Writes,
+		Publications:             s.stats.published.Load(),
+		RateLimited:              s.stats.rateLimited.Load(),
+		SlowConsumerDrops:        s.stats.slowConsumerDrops.Load(),
+		SlowConsumerCloses:       s.stats.slowConsumerCloses.Load(),
+		IdleCloses:               s.stats.idleCloses.Load(),
+		Oversized:                s.stats.oversized.Load(),
+		InvalidMessages:          s.stats.invalidMessages.Load(),
+		Recoveries:               s.stats.recoveries.Load(),
+		Recovered:                s.stats.recovered.Load(),
+		Replayed:                 s.stats.replayed.Load(),
+		RecoveryEvictions:        s.stats.recoveryEvictions.Load() + ringEvictions(s.ring),
 	}
 }
 

@@ -41,7 +41,8 @@ func (h *hub) shard(topic string) *hubShard {
 	return &h.shards[maphash.String(h.seed, topic)&(hubShards-1)]
 }
 
-// add subscribes c to topic; it reports whether c was not subscribed yet.
+// add subscribes c to topic; it reports whether c is the topic's first
+// subscriber.
 func (h *hub) add(topic string, c *conn) bool {
 	s := h.shard(topic)
 	s.mu.Lock()
@@ -56,10 +57,11 @@ func (h *hub) add(topic string, c *conn) bool {
 	}
 	subs.idx[c] = len(subs.list)
 	subs.list = append(subs.list, c)
-	return true
+	return len(subs.list) == 1
 }
 
-// remove unsubscribes c from topic; it reports whether c was subscribed.
+// remove unsubscribes c from topic; it reports whether c was the topic's
+// last subscriber.
 func (h *hub) remove(topic string, c *conn) bool {
 	s := h.shard(topic)
 	s.mu.Lock()
@@ -81,8 +83,9 @@ func (h *hub) remove(topic string, c *conn) bool {
 	delete(subs.idx, c)
 	if len(subs.list) == 0 {
 		delete(s.topics, topic)
+		return true
 	}
-	return true
+	return false
 }
 
 // count returns the number of subscribers of topic.

@@ -7,6 +7,9 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/wse-go/wse/cluster"
 
 	"github.com/wse-go/wse/internal/wsconn"
 	"github.com/wse-go/wse/protocol"
@@ -45,13 +48,29 @@ type presenceShard struct {
 
 type presenceTopic struct {
 	users map[string]*presenceMember
-	conns int
+	conns int // local and remote connections of all users
 }
 
+// presenceMember is one user in one topic: its local connections and, in a
+// cluster, how many connections each other node reports for it.
 type presenceMember struct {
-	data  json.RawMessage
-	conns map[*conn]struct{}
+	data   json.RawMessage
+	ts     int64 // unix nanos of the data's last change, for last-write-wins
+	conns  map[*conn]struct{}
+	remote map[string]int // node id → connections on that node
 }
+
+// connections counts the member's local and remote connections.
+func (m *presenceMember) connections() int {
+	n := len(m.conns)
+	for _, k := range m.remote {
+		n += k
+	}
+	return n
+}
+
+// empty reports whether no node has a connection of the member any more.
+func (m *presenceMember) empty() bool { return len(m.conns) == 0 && len(m.remote) == 0 }
 
 func newPresenceRegistry() *presenceRegistry {
 	p := &presenceRegistry{seed: maphash.MakeSeed()}
@@ -117,12 +136,14 @@ func (s *Server) joinPresence(c *conn, topics []string, data map[string]any) err
 			pt.users[user] = m
 			s.presence.users.Add(1)
 		}
-		m.data = raw
+		m.data, m.ts = raw, time.Now().UnixNano()
 		if _, ok := m.conns[c]; !ok {
 			m.conns[c] = struct{}{}
 			pt.conns++
 		}
+		local, ts := len(m.conns), m.ts
 		sh.mu.Unlock()
+		s.clusterPresence(cluster.PresenceJoin, t, user, raw, local, ts)
 		c.mu.Lock()
 		if c.presence == nil {
 			c.presence = make(map[string]struct{})
@@ -171,24 +192,37 @@ func (s *Server) removePresence(t, user string, c *conn) {
 		sh.mu.Unlock()
 		return
 	}
-	if _, ok := m.conns[c]; ok {
-		delete(m.conns, c)
-		pt.conns--
+	if _, ok := m.conns[c]; !ok {
+		sh.mu.Unlock()
+		return
 	}
-	left := len(m.conns) == 0
-	if left {
-		delete(pt.users, user)
-		s.presence.users.Add(-1)
-		if len(pt.users) == 0 {
-			delete(sh.topics, t)
-			s.presence.topics.Add(-1)
-		}
-	}
+	delete(m.conns, c)
+	pt.conns--
+	localGone := len(m.conns) == 0
+	left := s.dropIfEmptyLocked(sh, pt, t, user, m)
 	data := m.data
 	sh.mu.Unlock()
+	if localGone {
+		s.clusterPresence(cluster.PresenceLeave, t, user, nil, 0, time.Now().UnixNano())
+	}
 	if left {
 		s.announcePresence(EventPresenceLeave, "presence_leave", t, user, data)
 	}
+}
+
+// dropIfEmptyLocked removes member m of user from topic t when no node has
+// a connection of it any more, and reports whether it did. sh.mu is held.
+func (s *Server) dropIfEmptyLocked(sh *presenceShard, pt *presenceTopic, t, user string, m *presenceMember) bool {
+	if !m.empty() {
+		return false
+	}
+	delete(pt.users, user)
+	s.presence.users.Add(-1)
+	if len(pt.users) == 0 {
+		delete(sh.topics, t)
+		s.presence.topics.Add(-1)
+	}
+	return true
 }
 
 // announcePresence emits the event (joins and leaves) and sends the presence
@@ -234,11 +268,18 @@ func (s *Server) UpdatePresence(connID string, data map[string]any) error {
 		if pt := sh.topics[t]; pt != nil {
 			m = pt.users[user]
 		}
+		var ts int64
 		if m != nil {
-			m.data = raw
+			m.data, m.ts = raw, time.Now().UnixNano()
+			ts = m.ts
+		}
+		local := 0
+		if m != nil {
+			local = len(m.conns)
 		}
 		sh.mu.Unlock()
 		if m != nil {
+			s.clusterPresence(cluster.PresenceUpdate, t, user, raw, local, ts)
 			s.announcePresence("", "presence_update", t, user, raw)
 		}
 	}
@@ -253,7 +294,7 @@ func (s *Server) Presence(topic string) map[string]Member {
 	defer sh.mu.Unlock()
 	if pt := sh.topics[topic]; pt != nil {
 		for user, m := range pt.users {
-			out[user] = Member{Data: decodeObject(m.data), Connections: len(m.conns)}
+			out[user] = Member{Data: decodeObject(m.data), Connections: m.connections()}
 		}
 	}
 	return out

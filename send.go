@@ -97,12 +97,17 @@ func (s *Server) BroadcastLocal(topicName, text string) (int, error) {
 	if !s.running.Load() {
 		return 0, ErrServerStopped
 	}
+	return s.publishLocal(topicName, protocol.InjectCategory([]byte(text))), nil
+}
+
+// publishLocal stamps (when recovery is on) and fans out a publication whose
+// category is already injected.
+func (s *Server) publishLocal(topicName string, body []byte) int {
 	s.stats.published.Add(1)
-	body := protocol.InjectCategory([]byte(text))
 	if s.ring != nil && isJSONObject(body) {
-		return s.publishStamped(topicName, body), nil
+		return s.publishStamped(topicName, body)
 	}
-	return s.fanout(topicName, wsconn.BuildFrame(wsconn.OpText, body)), nil
+	return s.fanout(topicName, wsconn.BuildFrame(wsconn.OpText, body))
 }
 
 // fanout queues frame to every local subscriber of topicName and returns
@@ -117,10 +122,22 @@ func (s *Server) fanout(topicName string, frame []byte) int {
 	return n
 }
 
-// Broadcast publishes text to the topic's subscribers on every node; until a
-// cluster is connected that is BroadcastLocal.
+// Broadcast publishes text to the topic's subscribers on every node: local
+// fan-out as BroadcastLocal, and the unstamped text forwarded once to the
+// peers that have subscribers for the topic (each stamps it with its own
+// recovery position). It returns the number of local subscribers reached.
 func (s *Server) Broadcast(topicName, text string) (int, error) {
-	return s.BroadcastLocal(topicName, text)
+	if err := topic.Validate(topicName); err != nil {
+		return 0, fmt.Errorf("%w: %q: %w", ErrInvalidTopic, topicName, err)
+	}
+	if !s.running.Load() {
+		return 0, ErrServerStopped
+	}
+	body := protocol.InjectCategory([]byte(text))
+	if node := s.clusterNode(); node != nil {
+		node.Publish(topicName, body)
+	}
+	return s.publishLocal(topicName, body), nil
 }
 
 // pingAll sends the server ping to every connection (PROTOCOL §3).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wse-go/wse/auth"
+	"github.com/wse-go/wse/cluster"
 	"github.com/wse-go/wse/internal/ring"
 	"github.com/wse-go/wse/internal/wsconn"
 )
@@ -37,6 +38,13 @@ type Server struct {
 	draining   atomic.Bool
 	handshakes atomic.Int64
 	seq        atomic.Uint64
+
+	// clusterMu guards node.
+	clusterMu sync.Mutex
+	node      *cluster.Node
+	// interestMu guards interest: the topics peers were told we subscribe to.
+	interestMu sync.Mutex
+	interest   map[string]bool
 
 	// mu guards the lifecycle fields below.
 	mu      sync.Mutex
@@ -68,6 +76,7 @@ func NewServer(cfg Config) (*Server, error) {
 		conns:    newRegistry(),
 		in:       newInbound(cfg.MaxInboundQueueSize),
 		presence: newPresenceRegistry(),
+		interest: make(map[string]bool),
 		stop:     make(chan struct{}),
 	}
 	if s.ring, err = newRing(cfg.Recovery); err != nil {
@@ -215,6 +224,7 @@ func (s *Server) Stop() {
 	s.state = stateStopped
 	s.mu.Unlock()
 	s.stopAccepting()
+	s.stopCluster()
 	s.closeAll(1001, "server shutting down", 2*time.Second)
 	s.running.Store(false)
 	s.engine.Stop()

@@ -151,7 +151,9 @@ func (s *Server) addTopic(c *conn, t string) error {
 		c.topics = make(map[string]struct{})
 	}
 	c.topics[t] = struct{}{}
-	s.hub.add(t, c)
+	if s.hub.add(t, c) {
+		s.interestChanged(t)
+	}
 	return nil
 }
 
@@ -162,7 +164,9 @@ func (s *Server) unsubscribeConn(c *conn, topics []string) {
 	for _, t := range topics {
 		if _, ok := c.topics[t]; ok {
 			delete(c.topics, t)
-			s.hub.remove(t, c)
+			if s.hub.remove(t, c) {
+				s.interestChanged(t)
+			}
 			left = append(left, t)
 		}
 	}
@@ -177,7 +181,9 @@ func (s *Server) dropTopics(c *conn, final bool) {
 	c.gone = c.gone || final
 	left := make([]string, 0, len(c.topics))
 	for t := range c.topics {
-		s.hub.remove(t, c)
+		if s.hub.remove(t, c) {
+			s.interestChanged(t)
+		}
 		left = append(left, t)
 	}
 	c.topics = nil

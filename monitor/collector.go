@@ -71,6 +71,9 @@ func newCollector(src Source) *collector {
 	counter("wse_cluster_bytes_sent_total", "Bytes sent to cluster peers.", func(m *wse.Metrics) uint64 { return m.ClusterBytesSent })
 	counter("wse_cluster_bytes_received_total", "Bytes received from cluster peers.", func(m *wse.Metrics) uint64 { return m.ClusterBytesReceived })
 	counter("wse_cluster_reconnects_total", "Cluster link reconnections.", func(m *wse.Metrics) uint64 { return m.ClusterReconnectCount })
+	counter("wse_cluster_tls_refused_total", "Cluster peer TLS handshakes refused.", func(m *wse.Metrics) uint64 { return m.ClusterTLSRefused })
+	counter("wse_cluster_bad_frames_total", "Cluster links closed for a malformed or oversized frame.", func(m *wse.Metrics) uint64 { return m.ClusterBadFrames })
+	counter("wse_cluster_handshake_failures_total", "Cluster links refused before they came up.", func(m *wse.Metrics) uint64 { return m.ClusterHandshakeFailures })
 	counter("wse_cluster_unknown_message_types_total", "Cluster frames of unknown type.", func(m *wse.Metrics) uint64 { return m.ClusterUnknownMessageTypes })
 	return c
 }

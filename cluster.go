@@ -1,0 +1,226 @@
+package wse
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/wse-go/wse/cluster"
+)
+
+// ClusterConfig joins the server to a mesh of WSE nodes.
+type ClusterConfig struct {
+	// NodeID names this node (default: random).
+	NodeID string
+	// ClusterPort is the port peers connect to (0 picks a free one; see
+	// ClusterAddr). The listener binds Config.Host unless ListenHost is set.
+	ClusterPort int
+	// ListenHost overrides the host the cluster listener binds.
+	ListenHost string
+	// ClusterAddr is the host:port other nodes dial to reach this one
+	// (default: the bound listen address).
+	ClusterAddr string
+	// Peers are static peer addresses; Seeds are discovery seeds whose
+	// member lists are learned, so a new node needs only one.
+	Peers []string
+	Seeds []string
+	// TLSCA, TLSCert and TLSKey are PEM files for mutual TLS 1.3 between
+	// nodes: all three or none (none = plain TCP, with a warning).
+	TLSCA, TLSCert, TLSKey string
+	// Heartbeat and DeadAfter tune failure detection (defaults 1 s and 3 s).
+	Heartbeat time.Duration
+	DeadAfter time.Duration
+}
+
+// ClusterPeer describes one connected peer.
+type ClusterPeer struct {
+	ID           string    `json:"instance_id"`
+	Address      string    `json:"address"`
+	Capabilities uint32    `json:"capabilities"`
+	ConnectedAt  time.Time `json:"connected_at"`
+}
+
+// DLQEntry is a cluster message that could not be sent to a peer.
+type DLQEntry struct {
+	Topic   string `json:"topic"`
+	Payload string `json:"payload"`
+	Peer    string `json:"peer_addr"`
+	Error   string `json:"error"`
+}
+
+// ConnectCluster starts this node's cluster link layer: it listens for
+// peers, dials the static peers and seeds, routes topic publications to
+// peers that have subscribers (one hop), and keeps presence in sync. It
+// fails if a cluster is already connected or the configuration is invalid.
+func (s *Server) ConnectCluster(cc ClusterConfig) error {
+	if !s.running.Load() {
+		return ErrServerStopped
+	}
+	host := cc.ListenHost
+	if host == "" {
+		host = s.cfg.Host
+	}
+	node, err := cluster.New(cluster.Config{
+		NodeID:        cc.NodeID,
+		ListenAddr:    net.JoinHostPort(host, strconv.Itoa(cc.ClusterPort)),
+		AdvertiseAddr: cc.ClusterAddr,
+		Peers:         cc.Peers,
+		Seeds:         cc.Seeds,
+		TLSCA:         cc.TLSCA,
+		TLSCert:       cc.TLSCert,
+		TLSKey:        cc.TLSKey,
+		Heartbeat:     cc.Heartbeat,
+		DeadAfter:     cc.DeadAfter,
+		Logger:        s.cfg.Logger,
+	}, (*clusterDelegate)(s))
+	if err != nil {
+		return fmt.Errorf("%w: cluster: %w", ErrInvalidConfig, err)
+	}
+	s.clusterMu.Lock()
+	defer s.clusterMu.Unlock()
+	if s.node != nil {
+		return ErrClusterConnected
+	}
+	if err := node.Start(); err != nil {
+		return fmt.Errorf("wse: start cluster: %w", err)
+	}
+	s.node = node
+	return nil
+}
+
+// clusterNode returns the cluster node, or nil without a cluster.
+func (s *Server) clusterNode() *cluster.Node {
+	s.clusterMu.Lock()
+	defer s.clusterMu.Unlock()
+	return s.node
+}
+
+// ClusterConnected reports whether at least one peer link is up.
+func (s *Server) ClusterConnected() bool {
+	n := s.clusterNode()
+	return n != nil && n.Connected()
+}
+
+// ClusterPeersCount returns the number of connected peers.
+func (s *Server) ClusterPeersCount() int {
+	if n := s.clusterNode(); n != nil {
+		return len(n.Peers())
+	}
+	return 0
+}
+
+// ClusterAddr returns the bound cluster listen address, or "".
+func (s *Server) ClusterAddr() string {
+	if n := s.clusterNode(); n != nil {
+		return n.Addr()
+	}
+	return ""
+}
+
+// ClusterInfo describes the connected peers.
+func (s *Server) ClusterInfo() []ClusterPeer {
+	n := s.clusterNode()
+	if n == nil {
+		return nil
+	}
+	peers := n.Peers()
+	out := make([]ClusterPeer, len(peers))
+	for i, p := range peers {
+		out[i] = ClusterPeer{ID: p.ID, Address: p.Address, Capabilities: p.Capabilities, ConnectedAt: p.ConnectedAt}
+	}
+	return out
+}
+
+// ClusterDLQ returns and clears the dead-letter queue of messages that could
+// not be sent to a peer.
+func (s *Server) ClusterDLQ() []DLQEntry {
+	n := s.clusterNode()
+	if n == nil {
+		return nil
+	}
+	entries := n.DLQ()
+	out := make([]DLQEntry, len(entries))
+	for i, e := range entries {
+		msg := ""
+		if e.Err != nil {
+			msg = e.Err.Error()
+		}
+		out[i] = DLQEntry{Topic: e.Topic, Payload: string(e.Payload), Peer: e.Peer, Error: msg}
+	}
+	return out
+}
+
+// stopCluster stops the node (SHUTDOWN to peers) if there is one.
+func (s *Server) stopCluster() {
+	s.clusterMu.Lock()
+	n := s.node
+	s.node = nil
+	s.clusterMu.Unlock()
+	if n != nil {
+		n.Stop()
+	}
+}
+
+// interestChanged tells the peers whether this node has subscribers for
+// topic after its local subscriber count went 0→1 or 1→0. The decision is
+// made from the current count under interestMu, so concurrent changes
+// settle on the true state.
+func (s *Server) interestChanged(topic string) {
+	n := s.clusterNode()
+	if n == nil {
+		return
+	}
+	s.interestMu.Lock()
+	defer s.interestMu.Unlock()
+	on := s.hub.count(topic) > 0
+	if s.interest[topic] == on {
+		return
+	}
+	if on {
+		s.interest[topic] = true
+	} else {
+		delete(s.interest, topic)
+	}
+	n.Interest(topic, on)
+}
+
+// clusterDelegate receives the cluster node's callbacks.
+type clusterDelegate Server
+
+var _ cluster.Delegate = (*clusterDelegate)(nil)
+
+// OnPublish fans a peer's publication out to local subscribers, stamped
+// with this node's own recovery position. It is never forwarded again.
+func (d *clusterDelegate) OnPublish(_, topic string, payload []byte) {
+	s := (*Server)(d)
+	s.publishLocal(topic, payload)
+}
+
+// OnPresence merges a peer's presence change.
+func (d *clusterDelegate) OnPresence(from string, p cluster.Presence) {
+	(*Server)(d).applyRemotePresence(from, p)
+}
+
+// OnPresenceSync replaces what is known of a peer's presence.
+func (d *clusterDelegate) OnPresenceSync(from string, state []cluster.Presence) {
+	(*Server)(d).replaceRemotePresence(from, state)
+}
+
+// OnPeerUp is informational: the node resyncs interest and presence itself.
+func (d *clusterDelegate) OnPeerUp(id string) {
+	(*Server)(d).cfg.Logger.Info("wse: cluster peer up", "peer", id)
+}
+
+// OnPeerDown removes the dead peer's users from presence.
+func (d *clusterDelegate) OnPeerDown(id string) {
+	s := (*Server)(d)
+	s.cfg.Logger.Info("wse: cluster peer down", "peer", id)
+	s.dropRemotePresence(id, nil)
+}
+
+// LocalTopics lists topics with local subscribers, for a RESYNC.
+func (d *clusterDelegate) LocalTopics() []string { return (*Server)(d).hub.topicNames() }
+
+// LocalPresence lists local presence, for a peer's full sync.
+func (d *clusterDelegate) LocalPresence() []cluster.Presence { return (*Server)(d).localPresence() }
