@@ -78,8 +78,8 @@ type Config struct {
 	RateLimitCapacity     float64
 	RateLimitRefill       float64
 
-	// Cluster settings: accepted and validated, but this build has no
-	// cluster, so a non-zero ClusterPort or any Peers or Seeds is an error.
+	// Cluster settings: a non-zero ClusterPort joins the mesh (see
+	// docs/cluster.md).
 	ClusterPort int
 	ClusterAddr string
 	Peers       []string
@@ -116,9 +116,8 @@ func invalid(name, format string, args ...any) error {
 }
 
 // Validate checks the settings that depend on each other or on the
-// environment; it returns an error wrapping ErrInvalidConfig (and
-// ErrClusterUnavailable for a cluster setting) that names the first bad
-// setting.
+// environment; it returns an error wrapping ErrInvalidConfig that names the
+// first bad setting.
 func (c Config) Validate() error {
 	for _, s := range settings {
 		if s.check == nil {

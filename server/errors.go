@@ -8,9 +8,6 @@ var (
 	// ErrInvalidConfig reports a setting that cannot be used; the message
 	// names the setting (e.g. "server: invalid config: --port: …").
 	ErrInvalidConfig = errors.New("server: invalid config")
-	// ErrClusterUnavailable reports a cluster setting: this build has no
-	// cluster.
-	ErrClusterUnavailable = errors.New("cluster: not available in this build")
 	// ErrAlreadyStarted reports Start on a server that was started before.
 	ErrAlreadyStarted = errors.New("server: already started")
 )

@@ -119,6 +119,22 @@ func (s *Server) Start() error {
 		_ = ln.Close()
 		return fmt.Errorf("server: %w", err)
 	}
+	if s.cfg.ClusterPort != 0 {
+		err := s.engine.ConnectCluster(wse.ClusterConfig{
+			ClusterPort: s.cfg.ClusterPort,
+			ClusterAddr: s.cfg.ClusterAddr,
+			Peers:       s.cfg.Peers,
+			Seeds:       s.cfg.Seeds,
+			TLSCA:       s.cfg.TLSCA,
+			TLSCert:     s.cfg.TLSCert,
+			TLSKey:      s.cfg.TLSKey,
+		})
+		if err != nil {
+			s.engine.Stop()
+			_ = ln.Close()
+			return fmt.Errorf("server: %w", err)
+		}
+	}
 	s.started = true
 	s.apiLn = ln
 	s.apiSrv = &http.Server{
@@ -140,6 +156,7 @@ func (s *Server) Start() error {
 		s.pump(s.stopPump)
 	}()
 	s.log.Info("wse-server listening", "websocket", s.WebSocketURL(), "api", "http://"+ln.Addr().String(),
+		"cluster", s.engine.ClusterAddr(),
 		"auth", s.cfg.JWTSecret != "", "presence", s.cfg.Presence, "recovery", s.cfg.Recovery)
 	return nil
 }

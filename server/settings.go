@@ -67,7 +67,7 @@ const configUsage = "YAML file whose keys are flag names (precedence: flag > env
 // by --config or WSE_CONFIG. Each setting takes, in order of precedence, its
 // flag, its environment variable, its key in the file, or its default. The
 // result is validated. Load returns flag.ErrHelp for -h/--help, and an
-// error wrapping ErrInvalidConfig (or ErrClusterUnavailable) that names the
+// error wrapping ErrInvalidConfig that names the
 // setting otherwise.
 func Load(args []string, lookupEnv func(string) (string, bool)) (Config, error) {
 	if lookupEnv == nil {
@@ -489,14 +489,8 @@ var settings = []setting{
 		set: floatVal(func(c *Config) *float64 { return &c.RateLimitCapacity })},
 	{name: "rate-limit-refill", kind: "float", def: "10000", usage: "inbound tokens per second per connection",
 		set: floatVal(func(c *Config) *float64 { return &c.RateLimitRefill })},
-	{name: "cluster-port", kind: "int", def: "0", usage: "cluster listen port (0 = off; not available in this build)",
-		set: intVal(func(c *Config) *int { return &c.ClusterPort }, 0, 65535),
-		check: func(c Config) error {
-			if c.ClusterPort != 0 {
-				return ErrClusterUnavailable
-			}
-			return nil
-		}},
+	{name: "cluster-port", kind: "int", def: "0", usage: "cluster listen port on --host (0 = no cluster)",
+		set: intVal(func(c *Config) *int { return &c.ClusterPort }, 0, 65535)},
 	{name: "cluster-addr", kind: "string", usage: "address peers reach this node at (host:port)",
 		set: stringVal(func(c *Config) *string { return &c.ClusterAddr }),
 		check: func(c Config) error {
@@ -505,22 +499,12 @@ var settings = []setting{
 			}
 			return checkHostPort(c.ClusterAddr)
 		}},
-	{name: "peers", kind: "list", usage: "static cluster peers (host:port); not available in this build",
-		set: listVal(func(c *Config) *[]string { return &c.Peers }),
-		check: func(c Config) error {
-			if len(c.Peers) > 0 {
-				return ErrClusterUnavailable
-			}
-			return nil
-		}},
-	{name: "seeds", kind: "list", usage: "cluster seed nodes (host:port); not available in this build",
-		set: listVal(func(c *Config) *[]string { return &c.Seeds }),
-		check: func(c Config) error {
-			if len(c.Seeds) > 0 {
-				return ErrClusterUnavailable
-			}
-			return nil
-		}},
+	{name: "peers", kind: "list", usage: "static cluster peers (host:port); needs --cluster-port",
+		set:   listVal(func(c *Config) *[]string { return &c.Peers }),
+		check: checkClusterList(func(c Config) []string { return c.Peers })},
+	{name: "seeds", kind: "list", usage: "cluster seed nodes (host:port) whose member lists are learned; needs --cluster-port",
+		set:   listVal(func(c *Config) *[]string { return &c.Seeds }),
+		check: checkClusterList(func(c Config) []string { return c.Seeds })},
 	{name: "tls-ca", kind: "string", usage: "cluster mTLS CA certificate file",
 		set:   stringVal(func(c *Config) *string { return &c.TLSCA }),
 		check: checkTLS},
@@ -538,4 +522,21 @@ var settings = []setting{
 		set: levelVal},
 	{name: "log-format", kind: "text|json", def: "text", usage: "log format",
 		set: enumVal(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
+}
+
+// checkClusterList validates a list of cluster addresses, which only make
+// sense with a cluster port.
+func checkClusterList(list func(Config) []string) func(Config) error {
+	return func(c Config) error {
+		addrs := list(c)
+		if len(addrs) > 0 && c.ClusterPort == 0 {
+			return fmt.Errorf("needs --cluster-port")
+		}
+		for _, a := range addrs {
+			if err := checkHostPort(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }

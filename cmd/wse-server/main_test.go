@@ -280,9 +280,9 @@ func TestBinaryInvalidConfigExitsTwoWithOneLine(t *testing.T) {
 		{"unknown file key", []string{"--config", unknownKey}, nil, "jwt-secrte"},
 		{"unknown flag", []string{"--no-such-flag"}, nil, "no-such-flag"},
 		{"non-loopback API without key", []string{"--api-addr", "0.0.0.0:0"}, nil, "--api-key"},
-		{"cluster port", []string{"--cluster-port", "7946"}, nil, "cluster: not available in this build"},
-		{"peers", []string{"--peers", "10.1.1.1:7946"}, nil, "cluster: not available in this build"},
-		{"seeds from env", nil, []string{"WSE_SEEDS=10.1.1.1:7946"}, "cluster: not available in this build"},
+		{"peers without cluster port", []string{"--peers", "127.0.0.1:7946"}, nil, "--peers"},
+		{"seeds from env without cluster port", nil, []string{"WSE_SEEDS=127.0.0.1:7946"}, "--seeds"},
+		{"half TLS", []string{"--cluster-port", "7946", "--tls-ca", "/etc/hostname"}, nil, "--tls-"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
