@@ -1,0 +1,293 @@
+package wseclient_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wse-go/wse"
+	wseclient "github.com/wse-go/wse/clients/go"
+	"github.com/wse-go/wse/internal/backoff"
+)
+
+// sequence checks what the application saw of one topic: every offset once,
+// in order, except across missed-data events that name the skipped range.
+type sequence struct {
+	mu      sync.Mutex
+	last    wseclient.Position
+	count   int      // messages delivered
+	missed  int      // missed-data events
+	skipped uint64   // offsets covered by missed-data events in the same epoch
+	errs    []string // violations
+}
+
+// options returns opts recording topic's ticks and missed-data events.
+func (s *sequence) options(topic string, opts wseclient.Options) wseclient.Options {
+	opts.Handlers = map[string]wseclient.Handler{"tick": func(m wseclient.Message) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if m.Topic != topic {
+			return
+		}
+		next := s.last.Offset + 1
+		if (s.last.Epoch != "" && m.Epoch != s.last.Epoch) || m.Offset != next {
+			s.errs = append(s.errs, fmt.Sprintf("got %s:%d after %s:%d", m.Epoch, m.Offset, s.last.Epoch, s.last.Offset))
+		}
+		s.last = wseclient.Position{Epoch: m.Epoch, Offset: m.Offset}
+		s.count++
+	}}
+	opts.OnEvent = func(ev wseclient.Event) {
+		if ev.Kind != wseclient.EventMissedData || ev.Topic != topic {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if ev.From != s.last {
+			s.errs = append(s.errs, fmt.Sprintf("missed data from %+v, last delivered %+v", ev.From, s.last))
+		}
+		if ev.From.Epoch == ev.To.Epoch {
+			s.skipped += ev.To.Offset - ev.From.Offset
+		}
+		s.missed++
+		s.last = ev.To
+	}
+	return opts
+}
+
+// state returns the last position and the counts.
+func (s *sequence) state() (wseclient.Position, int, int, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last, s.count, s.missed, append([]string(nil), s.errs...)
+}
+
+func TestRecoveryUnderARunningPublisherHasNoGapOrDuplicate(t *testing.T) {
+	t.Parallel()
+	const total = 3000
+	srv := startServer(t, wse.Config{
+		Recovery:            wse.RecoveryConfig{Enabled: true, BufferSize: 4096, MaxMessages: 4096},
+		ClientSubscriptions: wse.PolicyAny,
+	})
+	var seq sequence
+	var socks sockets
+	c := dial(t, wsURL(srv), seq.options("feed", wseclient.Options{
+		Topics: []string{"feed"}, Reconnect: fastReconnect, NetDial: socks.dial,
+	}))
+
+	published := atomic.Int64{}
+	stop := make(chan struct{})
+	pubDone := make(chan error, 1)
+	go func() {
+		var err error
+		defer func() { pubDone <- err }()
+		deadline := time.Now().Add(20 * time.Second)
+		for n := 1; n <= total && time.Now().Before(deadline); n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err = srv.Broadcast("feed", fmt.Sprintf(`{"t":"tick","p":{"n":%d}}`, n)); err != nil {
+				return
+			}
+			published.Store(int64(n))
+			if n%10 == 0 {
+				time.Sleep(time.Millisecond) // pace: about 10 messages per millisecond
+			}
+		}
+	}()
+	defer close(stop)
+
+	// Cut the connection three times while the publisher runs: twice by
+	// closing the socket, once by the server (4429, as for a slow consumer).
+	for i, at := range []int{total / 5, 2 * total / 5, 3 * total / 5} {
+		eventually(t, 10*time.Second, fmt.Sprintf("delivery past %d", at), func() bool {
+			_, n, _, _ := seq.state()
+			return n >= at
+		})
+		conn := c.ConnID()
+		if i == 1 {
+			if err := srv.DisconnectWithCode(conn, 4429, "slow consumer"); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			socks.kill()
+		}
+		eventually(t, 10*time.Second, "reconnect", func() bool { return c.Connected() && c.ConnID() != conn })
+	}
+	if err := <-pubDone; err != nil {
+		t.Fatalf("publisher: %v", err)
+	}
+	if published.Load() != total {
+		t.Fatalf("published %d of %d", published.Load(), total)
+	}
+	eventually(t, 10*time.Second, "the last offset", func() bool {
+		last, _, _, _ := seq.state()
+		return last.Offset == total
+	})
+	last, count, missed, errs := seq.state()
+	if len(errs) > 0 {
+		t.Fatalf("sequence violations: %v", errs)
+	}
+	if missed != 0 || count != total {
+		t.Fatalf("delivered %d of %d with %d missed-data events (last %+v)", count, total, missed, last)
+	}
+	if socks.dialled.Load() < 4 {
+		t.Fatalf("only %d connections", socks.dialled.Load())
+	}
+}
+
+func TestMissedDataIsReportedWhenTheServerCannotReplay(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, wse.Config{
+		Recovery:            wse.RecoveryConfig{Enabled: true, BufferSize: 16},
+		ClientSubscriptions: wse.PolicyAny,
+	})
+	var seq sequence
+	var socks sockets
+	var r recorder
+	opts := seq.options("feed", wseclient.Options{Topics: []string{"feed"}, Reconnect: fastReconnect, NetDial: socks.dial})
+	onEvent := opts.OnEvent
+	opts.OnEvent = func(ev wseclient.Event) {
+		onEvent(ev)
+		r.mu.Lock()
+		r.events = append(r.events, ev)
+		r.mu.Unlock()
+	}
+	c := dial(t, wsURL(srv), opts)
+	publish := func(from, to int) {
+		for n := from; n <= to; n++ {
+			if _, err := srv.Broadcast("feed", fmt.Sprintf(`{"t":"tick","p":{"n":%d}}`, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	publish(1, 5)
+	eventually(t, 5*time.Second, "5 ticks", func() bool { _, n, _, _ := seq.state(); return n == 5 })
+
+	socks.refuse.Store(true)
+	first := c.ConnID()
+	socks.kill()
+	eventually(t, 5*time.Second, "the disconnect", func() bool { return srv.ConnectionCount() == 0 })
+	publish(6, 100) // more than the 16 messages the buffer keeps
+	refused := socks.dialled.Load()
+	eventually(t, 5*time.Second, "two refused attempts", func() bool { return socks.dialled.Load() >= refused+2 })
+	socks.refuse.Store(false)
+	eventually(t, 10*time.Second, "reconnect", func() bool { return c.Connected() && c.ConnID() != first })
+	eventually(t, 5*time.Second, "resubscription", func() bool { return srv.TopicSubscriberCount("feed") == 1 })
+	publish(101, 101)
+	eventually(t, 5*time.Second, "offset 101", func() bool { last, _, _, _ := seq.state(); return last.Offset == 101 })
+
+	_, count, missed, errs := seq.state()
+	if len(errs) > 0 || missed != 1 || count != 6 {
+		t.Fatalf("delivered %d, %d missed-data events, violations %v", count, missed, errs)
+	}
+	ev := r.eventsOf(wseclient.EventMissedData)[0]
+	if ev.From.Offset != 5 || ev.To.Offset != 100 || ev.From.Epoch != ev.To.Epoch {
+		t.Fatalf("missed-data event %+v, want (5, 100] in one epoch", ev)
+	}
+	if reconnecting := r.eventsOf(wseclient.EventReconnecting); len(reconnecting) < 3 {
+		t.Fatalf("%d reconnect attempts, want at least 3", len(reconnecting))
+	}
+}
+
+func TestReconnectBacksOffWithinBoundsThenGivesUp(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, wse.Config{})
+	policy := wseclient.Reconnect{Base: 10 * time.Millisecond, Factor: 2, Max: 35 * time.Millisecond, MaxAttempts: 4}
+	var r recorder
+	c := dial(t, wsURL(srv), r.options(wseclient.Options{Reconnect: policy}))
+	srv.Drain(0, "", time.Second) // 4300 and no more upgrades
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("client still running")
+	}
+	if err := c.Err(); !errors.Is(err, wseclient.ErrGaveUp) {
+		t.Fatalf("Err() = %v, want ErrGaveUp", err)
+	}
+	attempts := r.eventsOf(wseclient.EventReconnecting)
+	if len(attempts) != 4 {
+		t.Fatalf("%d attempts, want 4", len(attempts))
+	}
+	bounds := backoff.Policy{Base: policy.Base, Factor: policy.Factor, Max: policy.Max}
+	for i, ev := range attempts {
+		lo, hi := bounds.Range(i)
+		if ev.Attempt != i+1 || ev.Delay < lo || ev.Delay > hi {
+			t.Fatalf("attempt %d: %+v, want delay in [%v, %v]", i+1, ev, lo, hi)
+		}
+	}
+	if closed := r.eventsOf(wseclient.EventClosed); len(closed) != 1 || !errors.Is(closed[0].Err, wseclient.ErrGaveUp) {
+		t.Fatalf("closed events %+v", closed)
+	}
+}
+
+func TestCloseStopsTheClient(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, wse.Config{ClientSubscriptions: wse.PolicyAny})
+	c := dial(t, wsURL(srv), wseclient.Options{Topics: []string{"t"}, MessageBuffer: 4, EventBuffer: 8})
+	if _, err := srv.Broadcast("t", `{"t":"tick","p":{"n":1}}`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-c.Messages():
+		if m.Type != "tick" {
+			t.Fatalf("message %+v", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message on the channel")
+	}
+	if ev := <-c.Events(); ev.Kind != wseclient.EventConnected || ev.ConnID != c.ConnID() {
+		t.Fatalf("first event %+v", ev)
+	}
+	for range 2 {
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Done not closed after Close")
+	}
+	for range c.Messages() { // closed once drained
+	}
+	if err := c.Err(); !errors.Is(err, wseclient.ErrClosed) {
+		t.Fatalf("Err() = %v", err)
+	}
+	if err := c.Send("x", nil); !errors.Is(err, wseclient.ErrClosed) {
+		t.Fatalf("Send after Close: %v", err)
+	}
+	if _, err := c.Subscribe(ctxT(t, time.Second), []string{"u"}, wseclient.SubscribeOptions{}); !errors.Is(err, wseclient.ErrClosed) {
+		t.Fatalf("Subscribe after Close: %v", err)
+	}
+	eventually(t, 5*time.Second, "the server to see the close", func() bool { return srv.ConnectionCount() == 0 })
+	if ev := nextServerEvent(t, srv, wse.EventDisconnect); ev.CloseCode != 1000 {
+		t.Fatalf("server saw close code %d", ev.CloseCode)
+	}
+}
+
+func TestCloseFromAHandler(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, wse.Config{ClientSubscriptions: wse.PolicyAny})
+	var c *wseclient.Client
+	ready := make(chan struct{})
+	c = dial(t, wsURL(srv), wseclient.Options{Topics: []string{"t"}, Handlers: map[string]wseclient.Handler{
+		"tick": func(wseclient.Message) {
+			<-ready
+			_ = c.Close()
+		},
+	}})
+	close(ready)
+	if _, err := srv.Broadcast("t", `{"t":"tick"}`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close from a handler did not stop the client")
+	}
+}
