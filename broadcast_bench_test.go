@@ -77,3 +77,59 @@ func BenchmarkBroadcastFanout1K(b *testing.B) {
 		b.Run(fmt.Sprintf("recovery=%v", recovery), func(b *testing.B) { benchFanout(b, 1000, recovery) })
 	}
 }
+
+// BenchmarkClusterFanout1K publishes on node A to 1,000 subscribers on node
+// B (one hop over a loopback cluster link); compare with
+// BenchmarkBroadcastFanout1K/recovery=false, the same load on one node.
+func BenchmarkClusterFanout1K(b *testing.B) {
+	const subs = 1000
+	cfg := wse.Config{MaxConnections: subs + 10}
+	a, bn := startServer(b, cfg), startServer(b, cfg)
+	if err := a.ConnectCluster(wse.ClusterConfig{NodeID: "a"}); err != nil {
+		b.Fatal(err)
+	}
+	if err := bn.ConnectCluster(wse.ClusterConfig{NodeID: "b", Peers: []string{a.ClusterAddr()}}); err != nil {
+		b.Fatal(err)
+	}
+	eventually(b, "link up", func() bool { return a.ClusterPeersCount() == 1 && bn.ClusterPeersCount() == 1 })
+	var got atomic.Int64
+	for range subs {
+		c, m := ready(b, wsURL(bn, ""), nil)
+		if err := bn.Subscribe(connID(m), []string{"bench"}, nil); err != nil {
+			b.Fatal(err)
+		}
+		go countFrames(c.conn, &got)
+	}
+	// Wait until A routes the topic to B.
+	eventually(b, "route from A to B", func() bool {
+		_, _ = a.Broadcast("bench", `{"t":"warmup"}`)
+		time.Sleep(20 * time.Millisecond)
+		return got.Load() > 0
+	})
+	eventually(b, "warmups settled", func() bool {
+		n := got.Load()
+		time.Sleep(50 * time.Millisecond)
+		return n == got.Load() && n%subs == 0
+	})
+	got.Store(0)
+	msg := `{"t":"tick","p":{"s":"` + strings.Repeat("x", 60) + `"}}`
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := a.Broadcast("bench", msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	want := int64(b.N) * subs
+	deadline := time.Now().Add(60 * time.Second)
+	for got.Load() < want {
+		if time.Now().After(deadline) {
+			b.Fatalf("delivered %d of %d (dropped %d)", got.Load(), want, a.HealthSnapshot().ClusterMessagesDropped)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(want)/elapsed.Seconds(), "deliveries/s")
+}
