@@ -146,7 +146,12 @@ func (s *Server) register(nc net.Conn, buffered []byte, r *http.Request, claims 
 		s.in.push(Event{Type: EventConnect, ConnID: c.id, Cookies: r.Header.Get("Cookie")})
 	}
 	if q := r.URL.Query().Get("topics"); q != "" {
-		s.handleSubscription(c, queryTopicsRequest(q))
+		req := queryTopicsRequest(q)
+		if s.cfg.ClientSubscriptions == PolicyApp {
+			s.in.push(Event{Type: EventMessage, ConnID: c.id, Message: req})
+		} else {
+			s.handleSubscription(c, req)
+		}
 	}
 	ws.Resume()
 }

@@ -385,3 +385,13 @@ func TestSetTopicACLGrantsClientRequests(t *testing.T) {
 		t.Fatalf("reply %v", p)
 	}
 }
+
+func TestQueryTopicsUnderAppPolicyGoToTheApplication(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, wse.Config{ClientSubscriptions: wse.PolicyApp})
+	ready(t, wsURL(srv, "topics=a,b"), nil)
+	ev := nextEvent(t, srv, wse.EventMessage)
+	if ev.Message["t"] != "subscription_update" || srv.TopicSubscriberCount("a") != 0 {
+		t.Fatalf("event %+v", ev)
+	}
+}
