@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -72,6 +73,7 @@ func TestNewAppliesDefaults(t *testing.T) {
 	if n.Addr() != "" || n.Connected() || len(n.Peers()) != 0 {
 		t.Fatalf("unstarted node reports state")
 	}
+	n.log = slog.New(slog.DiscardHandler)
 	n.Stop()
 	if err := n.Start(); !errors.Is(err, ErrStopped) {
 		t.Fatalf("Start after Stop = %v", err)

@@ -13,7 +13,7 @@ func TestSlowPeerOverflowGoesToDeadLetters(t *testing.T) {
 	cfg.SendQueue = 4
 	cfg.DLQSize = 50
 	cfg.Heartbeat = 200 * time.Millisecond
-	cfg.DeadAfter = 2 * time.Second // the first phase must end before the link times out
+	cfg.DeadAfter = 3 * time.Second // the first phase must end before the link times out
 	a := startNode(t, cfg, newTestDelegate())
 	// A peer that asks for everything on "t" and then never reads.
 	f := dialFake(t, a.Addr())
@@ -24,12 +24,22 @@ func TestSlowPeerOverflowGoesToDeadLetters(t *testing.T) {
 	eventually(t, 2*time.Second, "fake up", func() bool { return wantsFrom(a, "stuck", "t") })
 	payload := make([]byte, 256<<10)
 	queued, published := 0, 0
-	// Publish until the writer is stuck and the queue stays full.
-	for range 5000 {
-		queued += a.Publish("t", payload)
+	// Publish until the writer is stuck (socket buffers full) and the queue
+	// stays full: every Publish has been dropped for 200 ms.
+	var dropsSince time.Time
+	deadline := time.Now().Add(cfg.DeadAfter / 2)
+publish:
+	for i := 0; i < 1_000_000 && time.Now().Before(deadline); i++ {
+		got := a.Publish("t", payload)
+		queued += got
 		published++
-		if a.Stats().MessagesDropped >= 20 {
-			break
+		switch {
+		case got == 1:
+			dropsSince = time.Time{}
+		case dropsSince.IsZero():
+			dropsSince = time.Now()
+		case time.Since(dropsSince) > 200*time.Millisecond:
+			break publish
 		}
 	}
 	s := a.Stats()

@@ -16,7 +16,7 @@ import (
 // clusterArgs are the flags of a cluster node on free ports with fast
 // failure detection.
 func clusterArgs(clusterPort int, seeds ...string) []string {
-	args := append([]string{"--client-subscriptions", "any", "--cluster-port", fmt.Sprint(clusterPort)}, freePorts...)
+	args := append([]string{"--client-subscriptions", "any", "--presence", "--cluster-port", fmt.Sprint(clusterPort)}, freePorts...)
 	if len(seeds) > 0 {
 		args = append(args, "--seeds", strings.Join(seeds, ","))
 	}
@@ -110,6 +110,12 @@ func TestBinaryClusterOfThreeProcesses(t *testing.T) {
 	}
 	cb := subscribeClient(t, b, "news")
 	cc := subscribeClient(t, c, "news")
+	// A user present in "room" on A is visible on B.
+	ca := connect(t, a)
+	if err := wsutil.WriteClientText(ca.rw, []byte(`{"t":"subscription_update","p":{"action":"subscribe","topics":["room"],"presence":{"name":"ann"}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "A's user in B's presence", func() bool { return presenceUsers(t, b, "room") == 1 })
 
 	// Interest travels asynchronously: publish until both have one.
 	for i := 0; ; i++ {
@@ -134,6 +140,7 @@ func TestBinaryClusterOfThreeProcesses(t *testing.T) {
 	}
 	for _, p := range []*proc{b, c} {
 		waitFor(t, "A declared dead", func() bool { return health(t, p)["cluster_peer_count"] == float64(1) })
+		waitFor(t, "A's user gone", func() bool { return presenceUsers(t, p, "room") == 0 })
 	}
 	publishVia(t, b, "news", `{"t":"after_kill","p":{}}`)
 	cc.readUntil(t, `"after_kill"`)
@@ -156,4 +163,21 @@ func TestBinaryClusterOfThreeProcesses(t *testing.T) {
 			t.Fatal("no route from B to the restarted A")
 		}
 	}
+}
+
+// presenceUsers returns num_users of GET /api/presence/{topic}/stats on p.
+func presenceUsers(t *testing.T, p *proc, topic string) int {
+	t.Helper()
+	resp, err := http.Get(p.apiURL + "/api/presence/" + topic + "/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		NumUsers int `json:"num_users"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st.NumUsers
 }
