@@ -20,6 +20,7 @@ lint:
 
 race:
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) -C bench test
 
 # fuzz runs every fuzz target for FUZZTIME each.
 fuzz:
