@@ -12,6 +12,7 @@ test: deps lint race
 
 deps:
 	$(GO) mod download
+	cd bench && $(GO) mod download
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
