@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +78,13 @@ func (s *Server) routes(mon *monitor.Monitor) http.Handler {
 		monitor.Allow(http.MethodPost, s.updatePresence)(w, r)
 	})
 	mux.HandleFunc("/api/events", monitor.Allow(http.MethodGet, s.pollEvents))
+	if s.cfg.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return s.authorize(mux)
 }
 

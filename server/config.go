@@ -94,6 +94,8 @@ type Config struct {
 	EventsBufferSize int
 	// Demo serves the demo page at / on the WebSocket listener.
 	Demo bool
+	// Pprof serves net/http/pprof at /debug/pprof/ on the control API.
+	Pprof bool
 	// LogLevel and LogFormat (text or json) configure Logger.
 	LogLevel  slog.Level
 	LogFormat string

@@ -599,3 +599,27 @@ func TestStartFailsOnBusyPortAndTwice(t *testing.T) {
 		t.Fatalf("second Start = %v, want ErrAlreadyStarted", err)
 	}
 }
+
+func TestPprofIsServedOnlyWhenEnabled(t *testing.T) {
+	t.Parallel()
+	for _, on := range []bool{false, true} {
+		cfg := DefaultConfig()
+		cfg.Port, cfg.APIAddr, cfg.Pprof = 0, "127.0.0.1:0", on
+		srv, err := New(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get("http://" + srv.APIAddr() + "/debug/pprof/heap?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		srv.Close()
+		if want := map[bool]int{false: 404, true: 200}[on]; resp.StatusCode != want {
+			t.Fatalf("pprof %v: status %d, want %d", on, resp.StatusCode, want)
+		}
+	}
+}

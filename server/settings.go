@@ -516,6 +516,8 @@ var settings = []setting{
 		set: durationVal(func(c *Config) *time.Duration { return &c.DrainTimeout })},
 	{name: "events-buffer-size", kind: "int", def: "10000", usage: "events kept for GET /api/events (oldest discarded)",
 		set: intVal(func(c *Config) *int { return &c.EventsBufferSize }, 1, 1<<24)},
+	{name: "pprof", kind: "bool", def: "false", usage: "serve Go profiles at /debug/pprof/ on the control API (behind --api-key)",
+		set: boolVal(func(c *Config) *bool { return &c.Pprof })},
 	{name: "demo", kind: "bool", def: "true", usage: "serve the demo page at / on the WebSocket port",
 		set: boolVal(func(c *Config) *bool { return &c.Demo })},
 	{name: "log-level", kind: "debug|info|warn|error", def: "info", usage: "log level",
