@@ -18,9 +18,10 @@ func (s *Server) DrainInbound(max int, timeout time.Duration) []Event {
 	return s.in.drain(max, timeout, s.stop)
 }
 
-// Events returns the inbound event channel, for use in a select loop. It is
-// the same queue DrainInbound reads.
-func (s *Server) Events() <-chan Event { return s.in.ch }
+// Events returns the inbound event channel, for use in a select loop. It
+// reads the same queue as DrainInbound (use one or the other); the channel
+// is unbuffered and fed by one engine goroutine started on the first call.
+func (s *Server) Events() <-chan Event { return s.in.events(s.stop, s.goTracked) }
 
 // SetCallbacks delivers events to cb instead of the queue readers. Only the
 // first call takes effect; callbacks stop when the server stops.

@@ -75,26 +75,55 @@ type Callbacks struct {
 	OnPresence func(Event)
 }
 
-// inbound is the bounded event queue shared by all connections.
+// inbound is the bounded event queue shared by all connections. It holds
+// pointers: a queue of Event values would preallocate ~128 bytes per slot
+// (16 MiB at the default size), which the GC counts as live heap, raising
+// its goal and letting handshake garbage pile up in RSS (measured: 2.43 KiB
+// instead of 1.65 KiB per idle connection at 19,500 connections).
 type inbound struct {
-	ch      chan Event
+	ch      chan *Event
 	dropped atomic.Uint64
-	// mu guards the dispatcher start.
+	// mu guards running and out.
 	mu      sync.Mutex
 	running bool
+	out     chan Event // Events(), fed by a forwarder started on first use
 }
 
 func newInbound(size int) *inbound {
-	return &inbound{ch: make(chan Event, size)}
+	return &inbound{ch: make(chan *Event, size)}
 }
 
 // push enqueues ev without blocking; a full queue drops it and counts.
 func (q *inbound) push(ev Event) {
 	select {
-	case q.ch <- ev:
+	case q.ch <- &ev:
 	default:
 		q.dropped.Add(1)
 	}
+}
+
+// events returns the channel of Events(), starting its forwarder once.
+func (q *inbound) events(stop <-chan struct{}, run func(func())) <-chan Event {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.out == nil {
+		q.out = make(chan Event)
+		run(func() {
+			for {
+				select {
+				case ev := <-q.ch:
+					select {
+					case q.out <- *ev:
+					case <-stop:
+						return
+					}
+				case <-stop:
+					return
+				}
+			}
+		})
+	}
+	return q.out
 }
 
 // drain blocks up to timeout for the first event, then takes up to max-1
@@ -103,7 +132,7 @@ func (q *inbound) drain(max int, timeout time.Duration, stop <-chan struct{}) []
 	if max <= 0 {
 		return nil
 	}
-	var first Event
+	var first *Event
 	select {
 	case first = <-q.ch:
 	default:
@@ -121,11 +150,11 @@ func (q *inbound) drain(max int, timeout time.Duration, stop <-chan struct{}) []
 		}
 	}
 	out := make([]Event, 1, min(max, 1+len(q.ch)))
-	out[0] = first
+	out[0] = *first
 	for len(out) < max {
 		select {
 		case ev := <-q.ch:
-			out = append(out, ev)
+			out = append(out, *ev)
 		default:
 			return out
 		}
@@ -162,7 +191,7 @@ func (q *inbound) dispatch(cb Callbacks, workers int, stop <-chan struct{}, run 
 			select {
 			case ev := <-q.ch:
 				select {
-				case lanes[laneOf(ev.ConnID, workers)] <- ev:
+				case lanes[laneOf(ev.ConnID, workers)] <- *ev:
 				case <-stop:
 					return
 				}
