@@ -17,7 +17,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,16 +24,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
-	"runtime"
-	"runtime/debug"
-	"syscall"
 	"time"
 
 	"github.com/centrifugal/centrifuge"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/wse-go/wse/bench/internal/wsclient"
+	"github.com/wse-go/wse/bench/internal/peerserver"
 )
 
 func main() {
@@ -44,14 +39,7 @@ func main() {
 	onConnect := flag.String("subscribe-on-connect", "", "channel every client is subscribed to server-side (empty: clients subscribe)")
 	queue := flag.Int("queue-max-size", 16<<20, "per-client queue limit in bytes (ClientQueueMaxSize)")
 	flag.Parse()
-	if err := wsclient.CheckHostPort(*addr); err != nil {
-		fmt.Fprintf(os.Stderr, "centrifuge-peer: -addr: %v\n", err)
-		os.Exit(2)
-	}
-	time.AfterFunc(*maxtime, func() {
-		fmt.Fprintf(os.Stderr, "centrifuge-peer: -maxtime %v reached, exiting\n", *maxtime)
-		os.Exit(3)
-	})
+	peerserver.Guard("centrifuge-peer", *addr, *maxtime, os.Exit)
 	node, err := newNode(*secret, *onConnect, *queue)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "centrifuge-peer: %v\n", err)
@@ -77,35 +65,13 @@ func main() {
 		fmt.Fprintf(w, `{"delivered":%d}`, node.Hub().NumSubscribers(ch))
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("gc") == "1" {
-			runtime.GC()
-			debug.FreeOSMemory()
-		}
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"connections": node.Hub().NumClients(),
-			"subscribers": node.Hub().NumSubscribers("bench"),
-			"goroutines":  runtime.NumGoroutine(),
-			"heap_inuse":  ms.HeapInuse,
-			"stack_inuse": ms.StackInuse,
-		})
+		peerserver.WriteStats(w, r, node.Hub().NumClients(), node.Hub().NumSubscribers("bench"))
 	})
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "centrifuge-peer: %v\n", err)
-		os.Exit(1)
+	banner := func(a net.Addr) string {
+		return fmt.Sprintf("centrifuge-peer: ws://%s/connection/websocket, publish http://%s/api/publish", a, a)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
-	go func() {
-		<-sig
-		os.Exit(0)
-	}()
-	fmt.Printf("centrifuge-peer: ws://%s/connection/websocket, publish http://%s/api/publish\n", ln.Addr(), ln.Addr())
-	if err := http.Serve(ln, mux); err != nil {
-		fmt.Fprintf(os.Stderr, "centrifuge-peer: %v\n", err)
+	if err := peerserver.Serve("centrifuge-peer", *addr, mux, banner, os.Exit); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }

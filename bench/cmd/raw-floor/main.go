@@ -14,7 +14,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,16 +21,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
 
-	"github.com/wse-go/wse/bench/internal/wsclient"
+	"github.com/wse-go/wse/bench/internal/peerserver"
 	"github.com/wse-go/wse/bench/internal/wsframe"
 )
 
@@ -40,33 +36,17 @@ func main() {
 	maxtime := flag.Duration("maxtime", 10*time.Minute, "exit after this long, whatever happens")
 	readBuf := flag.Int("read-buf", 512, "per-connection read buffer (bytes)")
 	flag.Parse()
-	if err := wsclient.CheckHostPort(*addr); err != nil {
-		fmt.Fprintf(os.Stderr, "raw-floor: -addr: %v\n", err)
-		os.Exit(2)
-	}
-	time.AfterFunc(*maxtime, func() {
-		fmt.Fprintf(os.Stderr, "raw-floor: -maxtime %v reached, exiting\n", *maxtime)
-		os.Exit(3)
-	})
+	peerserver.Guard("raw-floor", *addr, *maxtime, os.Exit)
 	s := &floor{readBuf: *readBuf}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", s.upgrade)
 	mux.HandleFunc("POST /api/publish", s.publish)
 	mux.HandleFunc("GET /stats", s.stats)
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "raw-floor: %v\n", err)
-		os.Exit(1)
+	banner := func(a net.Addr) string {
+		return fmt.Sprintf("raw-floor: ws://%s/ws, publish http://%s/api/publish", a, a)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
-	go func() {
-		<-sig
-		os.Exit(0)
-	}()
-	fmt.Printf("raw-floor: ws://%s/ws, publish http://%s/api/publish\n", ln.Addr(), ln.Addr())
-	if err := http.Serve(ln, mux); err != nil {
-		fmt.Fprintf(os.Stderr, "raw-floor: %v\n", err)
+	if err := peerserver.Serve("raw-floor", *addr, mux, banner, os.Exit); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
@@ -251,21 +231,8 @@ func (s *floor) publish(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *floor) stats(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("gc") == "1" {
-		runtime.GC()
-		debug.FreeOSMemory()
-	}
 	s.mu.Lock()
 	n := len(s.conns)
 	s.mu.Unlock()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"connections": n,
-		"subscribers": n,
-		"goroutines":  runtime.NumGoroutine(),
-		"heap_inuse":  ms.HeapInuse,
-		"stack_inuse": ms.StackInuse,
-	})
+	peerserver.WriteStats(w, r, n, n)
 }
