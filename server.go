@@ -52,6 +52,10 @@ type Server struct {
 	httpSrv *http.Server
 	ln      net.Listener
 	wg      sync.WaitGroup
+	// trackMu orders goTracked's Add against Stop's Wait: once untracked
+	// is set no goroutine is added, so Wait never races with Add.
+	trackMu   sync.Mutex
+	untracked bool
 }
 
 type lifecycle int
@@ -164,8 +168,14 @@ func (s *Server) Addr() string {
 // IsRunning reports whether the server has started and not stopped.
 func (s *Server) IsRunning() bool { return s.running.Load() }
 
-// goTracked runs f on a goroutine that Stop waits for.
+// goTracked runs f on a goroutine that Stop waits for. Once Stop has
+// begun waiting it does nothing: the server is going away.
 func (s *Server) goTracked(f func()) {
+	s.trackMu.Lock()
+	defer s.trackMu.Unlock()
+	if s.untracked {
+		return
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -229,6 +239,9 @@ func (s *Server) Stop() {
 	s.running.Store(false)
 	s.engine.Stop()
 	close(s.stop)
+	s.trackMu.Lock()
+	s.untracked = true
+	s.trackMu.Unlock()
 	s.wg.Wait()
 }
 

@@ -158,6 +158,24 @@ func TestStopClosesClientsWith1001(t *testing.T) {
 	srv.Stop() // idempotent
 }
 
+// TestEventsRacingStopIsSafe starts the event forwarder (Events) and the
+// callback workers (SetCallbacks) while Stop is waiting for the engine's
+// goroutines; under -race this caught Add racing Wait on the WaitGroup.
+func TestEventsRacingStopIsSafe(t *testing.T) {
+	t.Parallel()
+	for range 20 {
+		srv := startServer(t, wse.Config{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = srv.Events()
+			srv.SetCallbacks(wse.Callbacks{})
+		}()
+		srv.Stop()
+		<-done
+	}
+}
+
 func TestDrainClosesWith4300AndRefusesNewConnections(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, wse.Config{})
