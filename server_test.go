@@ -305,7 +305,9 @@ func TestCallbacksReceiveEventsInOrder(t *testing.T) {
 
 func TestIdleConnectionIsClosedWith4408(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, wse.Config{PingInterval: 100 * time.Millisecond, IdleTimeout: 400 * time.Millisecond})
+	// The active client below is silent 100 ms at a time, a tenth of the
+	// timeout, so a loaded machine cannot make it look idle.
+	srv := startServer(t, wse.Config{PingInterval: 100 * time.Millisecond, IdleTimeout: time.Second})
 	c, _ := ready(t, wsURL(srv, ""), nil)
 	if m := c.readJSON(); m["t"] != "ping" {
 		t.Fatalf("frame = %v, want server ping", m)
@@ -315,7 +317,7 @@ func TestIdleConnectionIsClosedWith4408(t *testing.T) {
 	}
 	// An active client stays.
 	active, _ := ready(t, wsURL(srv, ""), nil)
-	for range 8 {
+	for range 15 {
 		active.send(`{"t":"ping","p":{"timestamp":1}}`)
 		active.readType("PONG")
 		time.Sleep(100 * time.Millisecond)

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -85,8 +86,10 @@ func (ca *testCA) issue(name string) (certFile, keyFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certFile = filepath.Join(ca.dir, name+".pem")
-	keyFile = filepath.Join(ca.dir, name+"-key.pem")
+	// Parallel subtests issue the same name from one CA: the serial keeps
+	// their files apart.
+	base := filepath.Join(ca.dir, fmt.Sprintf("%s-%x", name, serial))
+	certFile, keyFile = base+".pem", base+"-key.pem"
 	writePEM(t, certFile, "CERTIFICATE", der)
 	writePEM(t, keyFile, "PRIVATE KEY", kder)
 	return certFile, keyFile
