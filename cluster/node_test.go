@@ -116,6 +116,9 @@ func TestStaticPeersBothWaysKeepOneLink(t *testing.T) {
 	// Both nodes list each other, so both dial: the duplicate-link rule must
 	// leave exactly one link, the same one on both ends, and keep it.
 	ca, cb := testConfig(), testConfig()
+	// Only the duplicate rule may replace the link here: a loaded machine
+	// must not make the liveness check (400 ms by default) drop it.
+	ca.DeadAfter, cb.DeadAfter = 10*time.Second, 10*time.Second
 	la, lb := reserveAddr(t), reserveAddr(t)
 	ca.ListenAddr, ca.Peers = la, []string{lb}
 	cb.ListenAddr, cb.Peers = lb, []string{la}
