@@ -93,7 +93,12 @@ func BuildFrame(op Opcode, payload []byte) []byte {
 // AppendFrame appends one unmasked final frame with opcode op carrying payload
 // to dst and returns the extended slice.
 func AppendFrame(dst []byte, op Opcode, payload []byte) []byte {
-	n := len(payload)
+	return append(AppendHeader(dst, op, len(payload)), payload...)
+}
+
+// AppendHeader appends the header of an unmasked final frame with opcode op
+// and an n-byte payload to dst; the caller appends exactly n payload bytes.
+func AppendHeader(dst []byte, op Opcode, n int) []byte {
 	b0 := bitFin | byte(op&0x0F)
 	switch {
 	case n < 126:
@@ -104,7 +109,22 @@ func AppendFrame(dst []byte, op Opcode, payload []byte) []byte {
 		dst = append(dst, b0, 127)
 		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
 	}
-	return append(dst, payload...)
+	return dst
+}
+
+// FramePayload returns the payload of a frame built by BuildFrame or
+// AppendFrame (unmasked, final), sharing its memory.
+func FramePayload(frame []byte) []byte {
+	switch {
+	case len(frame) < 2:
+		return nil
+	case frame[1]&0x7F == 126:
+		return frame[4:]
+	case frame[1]&0x7F == 127:
+		return frame[10:]
+	default:
+		return frame[2:]
+	}
 }
 
 // CloseFrame returns a close frame with status code and reason. A code <= 0 or

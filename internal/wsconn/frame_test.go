@@ -42,6 +42,20 @@ func TestBuildFrameMatchesRFCEncoding(t *testing.T) {
 	}
 }
 
+func TestFramePayloadAndAppendHeader(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 125, 126, 0xFFFF, 0x10000} {
+		p := bytes.Repeat([]byte{'x'}, n)
+		f := BuildFrame(OpBinary, p)
+		if got := FramePayload(f); !bytes.Equal(got, p) {
+			t.Fatalf("size %d: payload of %d bytes", n, len(got))
+		}
+		if h := AppendHeader(nil, OpBinary, n); !bytes.Equal(append(h, p...), f) {
+			t.Fatalf("size %d: AppendHeader + payload differs from BuildFrame", n)
+		}
+	}
+}
+
 func TestCloseFrameFitsControlFrame(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
