@@ -15,7 +15,7 @@ import (
 )
 
 // countFrames reads server frames from r until it fails, adding one to n per
-// text frame. It parses headers only and skips payloads without copying.
+// data frame. It parses headers only and skips payloads without copying.
 func countFrames(r io.Reader, n *atomic.Int64) {
 	br := bufio.NewReaderSize(r, 32<<10)
 	for {
@@ -26,23 +26,33 @@ func countFrames(r io.Reader, n *atomic.Int64) {
 		if _, err := br.Discard(int(h.Length)); err != nil {
 			return
 		}
-		if h.OpCode == ws.OpText {
+		if h.OpCode == ws.OpText || h.OpCode == ws.OpBinary {
 			n.Add(1)
 		}
 	}
 }
 
 // benchFanout publishes b.N messages to subs subscribers and reports
-// deliveries per second, with or without recovery stamping.
-func benchFanout(b *testing.B, subs int, recovery bool) {
+// deliveries per second, with or without recovery stamping, to plaintext or
+// end-to-end encrypted connections.
+func benchFanout(b *testing.B, subs int, recovery, encrypted bool) {
 	srv := startServer(b, wse.Config{
 		MaxConnections: subs + 10,
 		Recovery:       wse.RecoveryConfig{Enabled: recovery, BufferSize: 1024},
 	})
 	var got atomic.Int64
 	for range subs {
-		c, m := ready(b, wsURL(srv, ""), nil)
-		if err := srv.Subscribe(connID(m), []string{"bench"}, nil); err != nil {
+		var c *client
+		var id string
+		if encrypted {
+			e := readyEncrypted(b, srv)
+			c, id = e.client, e.id
+		} else {
+			var m map[string]any
+			c, m = ready(b, wsURL(srv, ""), nil)
+			id = connID(m)
+		}
+		if err := srv.Subscribe(id, []string{"bench"}, nil); err != nil {
 			b.Fatal(err)
 		}
 		go countFrames(c.conn, &got)
@@ -74,8 +84,9 @@ func benchFanout(b *testing.B, subs int, recovery bool) {
 // BenchmarkBroadcastFanout1K publishes to 1,000 subscribers over loopback.
 func BenchmarkBroadcastFanout1K(b *testing.B) {
 	for _, recovery := range []bool{false, true} {
-		b.Run(fmt.Sprintf("recovery=%v", recovery), func(b *testing.B) { benchFanout(b, 1000, recovery) })
+		b.Run(fmt.Sprintf("recovery=%v", recovery), func(b *testing.B) { benchFanout(b, 1000, recovery, false) })
 	}
+	b.Run("encrypted", func(b *testing.B) { benchFanout(b, 1000, false, true) })
 }
 
 // BenchmarkClusterFanout1K publishes on node A to 1,000 subscribers on node

@@ -116,6 +116,11 @@ type Config struct {
 	CallbackWorkers int
 	// Pollers is the number of epoll goroutines (default 1).
 	Pollers int
+	// DisableEncryption refuses clients' requests for end-to-end encryption
+	// (PROTOCOL §5): server_hello then carries no key and the connection
+	// stays in plaintext. By default a client that sends an ECDH public key
+	// in client_hello gets every later message sealed with AES-256-GCM.
+	DisableEncryption bool
 	// Presence configures presence tracking.
 	Presence PresenceConfig
 	// Recovery configures per-topic message recovery.

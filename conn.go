@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wse-go/wse/internal/e2e"
 	"github.com/wse-go/wse/internal/topic"
 	"github.com/wse-go/wse/internal/wsconn"
 )
@@ -18,6 +19,10 @@ type conn struct {
 	msgpack bool   // format=msgpack
 	srv     *Server
 	ws      *wsconn.Conn
+
+	// e2e is the connection's end-to-end encryption session, set once by
+	// client_hello (PROTOCOL §5); nil = plaintext.
+	e2e atomic.Pointer[e2e.Session]
 
 	// overSince is the unix-nano time the outbound queue was first seen over
 	// its limit (0 = under it).
@@ -44,6 +49,18 @@ func (c *conn) user() string {
 		return c.userID
 	}
 	return c.id
+}
+
+// deliver enqueues a pre-built message frame: as is, or, on an encrypted
+// connection, its payload sealed into a binary "E:" frame (PROTOCOL §5).
+// Pings, PONGs, errors and server_hello use send and stay in plaintext.
+func (c *conn) deliver(frame []byte) error {
+	if s := c.e2e.Load(); s != nil {
+		payload := wsconn.FramePayload(frame)
+		n := len(payload) + e2e.Overhead
+		frame = s.Seal(wsconn.AppendHeader(make([]byte, 0, wsconn.FrameSize(n)), wsconn.OpBinary, n), payload)
+	}
+	return c.send(frame)
 }
 
 // send enqueues a pre-built frame; a full queue drops it and counts.

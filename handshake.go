@@ -175,8 +175,9 @@ func queryTopicsRequest(q string) map[string]any {
 // features returns what server_ready and server_hello advertise.
 func (s *Server) features() protocol.Features {
 	return protocol.Features{
-		Recovery: s.cfg.Recovery.Enabled,
-		Presence: s.cfg.Presence.Enabled,
+		Recovery:   s.cfg.Recovery.Enabled,
+		Presence:   s.cfg.Presence.Enabled,
+		Encryption: !s.cfg.DisableEncryption,
 	}
 }
 

@@ -10,24 +10,27 @@ import (
 
 // counters are the engine's monotonic counters.
 type counters struct {
-	handshakes         atomic.Uint64
-	accepted           atomic.Uint64
-	rejected           atomic.Uint64
-	authFailures       atomic.Uint64
-	messagesIn         atomic.Uint64
-	bytesIn            atomic.Uint64
-	framesOut          atomic.Uint64
-	published          atomic.Uint64
-	rateLimited        atomic.Uint64
-	slowConsumerDrops  atomic.Uint64
-	slowConsumerCloses atomic.Uint64
-	idleCloses         atomic.Uint64
-	oversized          atomic.Uint64
-	invalidMessages    atomic.Uint64
-	recoveries         atomic.Uint64
-	recovered          atomic.Uint64
-	replayed           atomic.Uint64
-	recoveryEvictions  atomic.Uint64
+	handshakes          atomic.Uint64
+	accepted            atomic.Uint64
+	rejected            atomic.Uint64
+	authFailures        atomic.Uint64
+	messagesIn          atomic.Uint64
+	bytesIn             atomic.Uint64
+	framesOut           atomic.Uint64
+	published           atomic.Uint64
+	rateLimited         atomic.Uint64
+	slowConsumerDrops   atomic.Uint64
+	slowConsumerCloses  atomic.Uint64
+	idleCloses          atomic.Uint64
+	oversized           atomic.Uint64
+	invalidMessages     atomic.Uint64
+	recoveries          atomic.Uint64
+	recovered           atomic.Uint64
+	replayed            atomic.Uint64
+	recoveryEvictions   atomic.Uint64
+	encryptedConns      atomic.Uint64
+	keyExchangeFailures atomic.Uint64
+	decryptFailures     atomic.Uint64
 }
 
 // Health is the health snapshot; its JSON field names are the seed's
@@ -100,6 +103,12 @@ type Metrics struct {
 	Replayed   uint64 `json:"replayed_total"`
 	// RecoveryEvictions counts recovery buffers dropped by TTL or budget.
 	RecoveryEvictions uint64 `json:"recovery_evictions_total"`
+	// EncryptedConnections counts connections that negotiated end-to-end
+	// encryption; KeyExchangeFailures client_hellos with an unusable key;
+	// DecryptFailures "E:" frames that could not be decrypted (dropped).
+	EncryptedConnections uint64 `json:"encrypted_connections_total"`
+	KeyExchangeFailures  uint64 `json:"key_exchange_failures_total"`
+	DecryptFailures      uint64 `json:"decrypt_failures_total"`
 	// ClusterTLSRefused counts peer TLS handshakes refused (e.g. a
 	// certificate not signed by the cluster CA).
 	ClusterTLSRefused uint64 `json:"cluster_tls_refused_total"`
@@ -177,6 +186,9 @@ func (s *Server) Metrics() Metrics {
 		Recovered:                s.stats.recovered.Load(),
 		Replayed:                 s.stats.replayed.Load(),
 		RecoveryEvictions:        s.stats.recoveryEvictions.Load() + ringEvictions(s.ring),
+		EncryptedConnections:     s.stats.encryptedConns.Load(),
+		KeyExchangeFailures:      s.stats.keyExchangeFailures.Load(),
+		DecryptFailures:          s.stats.decryptFailures.Load(),
 	}
 }
 

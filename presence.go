@@ -233,7 +233,7 @@ func (s *Server) announcePresence(ev EventType, kind, t, user string, data json.
 		s.in.push(Event{Type: ev, UserID: user, Presence: &PresenceChange{Topic: t, UserID: user, Data: data}})
 	}
 	frame := wsconn.BuildFrame(wsconn.OpText, protocol.Presence(kind, t, user, data))
-	s.hub.each(t, func(c *conn) { _ = c.send(frame) })
+	s.hub.each(t, func(c *conn) { _ = c.deliver(frame) })
 }
 
 // UpdatePresence replaces the presence data of the connection's user in

@@ -116,7 +116,7 @@ func (s *Server) recoverTopic(c *conn, t string, pos *Position) (RecoveryResult,
 			return
 		}
 		for _, frame := range r.Msgs {
-			_ = c.send(frame)
+			_ = c.deliver(frame)
 		}
 	})
 	if addErr != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wse-go/wse/internal/e2e"
 	"github.com/wse-go/wse/internal/topic"
 	"github.com/wse-go/wse/internal/wsconn"
 	"github.com/wse-go/wse/protocol"
@@ -12,31 +13,40 @@ import (
 // timeNow is the clock used for message timestamps.
 var timeNow = time.Now
 
-// Send sends text to one connection as a text frame, unchanged.
+// Send sends text to one connection as a text frame, unchanged (sealed in
+// an "E:" binary frame on an encrypted connection).
 func (s *Server) Send(connID, text string) error {
-	return s.sendFrame(connID, wsconn.BuildFrame(wsconn.OpText, []byte(text)))
+	return s.sendFrame(connID, wsconn.BuildFrame(wsconn.OpText, []byte(text)), true)
 }
 
-// SendBytes sends b to one connection as a binary frame, unchanged.
+// SendBytes sends b to one connection as a binary frame, unchanged: raw
+// application bytes are never encrypted, since clients read decrypted
+// frames as text.
 func (s *Server) SendBytes(connID string, b []byte) error {
-	return s.sendFrame(connID, wsconn.BuildFrame(wsconn.OpBinary, b))
+	return s.sendFrame(connID, wsconn.BuildFrame(wsconn.OpBinary, b), false)
 }
 
-func (s *Server) sendFrame(connID string, frame []byte) error {
+func (s *Server) sendFrame(connID string, frame []byte, message bool) error {
 	c, err := s.lookup(connID)
 	if err != nil {
 		return err
 	}
-	if err := c.send(frame); err != nil {
+	if message {
+		err = c.deliver(frame)
+	} else {
+		err = c.send(frame)
+	}
+	if err != nil {
 		return fmt.Errorf("send to %q: %w", connID, err)
 	}
 	return nil
 }
 
 // SendEvent wraps ev in the WSE envelope (category, id, ts, seq, v) and sends
-// it as a binary frame: MessagePack ("M:") on format=msgpack connections,
-// zlib ("C:") when the JSON is longer than CompressionThreshold, plain JSON
-// otherwise. It returns the number of payload bytes sent.
+// it as a binary frame: sealed JSON ("E:") on encrypted connections,
+// MessagePack ("M:") on format=msgpack connections, zlib ("C:") when the
+// JSON is longer than CompressionThreshold, plain JSON otherwise. It returns
+// the number of payload bytes sent.
 func (s *Server) SendEvent(connID string, ev map[string]any) (int, error) {
 	c, err := s.lookup(connID)
 	if err != nil {
@@ -47,6 +57,13 @@ func (s *Server) SendEvent(connID string, ev map[string]any) (int, error) {
 		return 0, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
 	switch {
+	case c.e2e.Load() != nil:
+		// Clients read a decrypted frame as JSON text.
+		frame := wsconn.BuildFrame(wsconn.OpBinary, body)
+		if err := c.deliver(frame); err != nil {
+			return 0, fmt.Errorf("send event to %q: %w", connID, err)
+		}
+		return len(body) + e2e.Overhead, nil
 	case c.msgpack:
 		if body, err = protocol.EncodeMsgpack(body); err != nil {
 			return 0, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
@@ -63,22 +80,31 @@ func (s *Server) SendEvent(connID string, ev map[string]any) (int, error) {
 // BroadcastAll sends text, with its category injected, to every connection.
 // It returns the number of connections it was queued for.
 func (s *Server) BroadcastAll(text string) int {
-	return s.broadcastAllFrame(wsconn.BuildFrame(wsconn.OpText, protocol.InjectCategory([]byte(text))))
+	return s.broadcastAllFrame(wsconn.BuildFrame(wsconn.OpText, protocol.InjectCategory([]byte(text))), true)
 }
 
-// BroadcastAllBytes sends b as a binary frame to every connection.
+// BroadcastAllBytes sends b as a binary frame to every connection, never
+// encrypted (see SendBytes).
 func (s *Server) BroadcastAllBytes(b []byte) int {
-	return s.broadcastAllFrame(wsconn.BuildFrame(wsconn.OpBinary, b))
+	return s.broadcastAllFrame(wsconn.BuildFrame(wsconn.OpBinary, b), false)
 }
 
-func (s *Server) broadcastAllFrame(frame []byte) int {
+// broadcastAllFrame queues frame to every connection; a message frame is
+// sealed for encrypted connections.
+func (s *Server) broadcastAllFrame(frame []byte, message bool) int {
 	if !s.running.Load() {
 		return 0
 	}
 	s.stats.published.Add(1)
 	n := 0
 	s.conns.each(func(c *conn) {
-		if c.send(frame) == nil {
+		var err error
+		if message {
+			err = c.deliver(frame)
+		} else {
+			err = c.send(frame)
+		}
+		if err == nil {
 			n++
 		}
 	})
@@ -115,7 +141,7 @@ func (s *Server) publishLocal(topicName string, body []byte) int {
 func (s *Server) fanout(topicName string, frame []byte) int {
 	n := 0
 	s.hub.each(topicName, func(c *conn) {
-		if c.send(frame) == nil {
+		if c.deliver(frame) == nil {
 			n++
 		}
 	})

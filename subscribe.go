@@ -267,7 +267,7 @@ func (s *Server) handleSubscription(c *conn, msg map[string]any) {
 		s.sendError(c, protocol.CodeInvalidMessage, fmt.Sprintf("unknown subscription action %q", req.Action))
 		return
 	}
-	s.sendText(c, reply.Frame())
+	s.sendMessage(c, reply.Frame())
 }
 
 // fitLimit keeps the granted topics that fit the connection's subscription
@@ -298,5 +298,5 @@ func (s *Server) fitLimit(c *conn, granted []string, failed []protocol.FailedTop
 
 // sendError sends an error message to c.
 func (s *Server) sendError(c *conn, code, message string) {
-	s.sendText(c, protocol.Error(code, message, 0, timeNow()))
+	s.sendPlain(c, protocol.Error(code, message, 0, timeNow()))
 }

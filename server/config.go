@@ -65,6 +65,10 @@ type Config struct {
 	RecoveryMaxMessages  int
 	RecoveryMemoryBudget int64
 
+	// Encryption lets clients negotiate end-to-end encryption in
+	// client_hello (PROTOCOL.md §5).
+	Encryption bool
+
 	// MaxMessageSize is the largest inbound message in bytes.
 	MaxMessageSize int64
 	// CompressionThreshold is the event size above which send_event
@@ -230,6 +234,7 @@ func (c Config) engineConfig() wse.Config {
 		ClientTopics:                  c.ClientTopics,
 		MaxSubscriptionsPerConnection: c.MaxSubscriptionsPerConnection,
 		MaxMessageSize:                c.MaxMessageSize,
+		DisableEncryption:             !c.Encryption,
 		CompressionThreshold:          threshold,
 		PingInterval:                  c.PingInterval,
 		IdleTimeout:                   c.IdleTimeout,

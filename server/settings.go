@@ -459,6 +459,8 @@ var settings = []setting{
 		set: intVal(func(c *Config) *int { return &c.RecoveryMaxMessages }, 1, math.MaxInt32)},
 	{name: "recovery-memory-budget", kind: "size", def: "256MiB", usage: "bytes buffered over all topics",
 		set: size64Val(func(c *Config) *int64 { return &c.RecoveryMemoryBudget }, 1)},
+	{name: "encryption", kind: "bool", def: "true", usage: "let clients negotiate end-to-end encryption (ECDH P-256, AES-256-GCM)",
+		set: boolVal(func(c *Config) *bool { return &c.Encryption })},
 	{name: "max-message-size", kind: "size", def: "1MiB", usage: "largest inbound message",
 		set: size64Val(func(c *Config) *int64 { return &c.MaxMessageSize }, 1)},
 	{name: "compression-threshold", kind: "size", def: "1024", usage: "compress events longer than this (0 = never)",
