@@ -12,27 +12,28 @@ import (
 
 // Defaults applied by NewServer to zero Config fields.
 const (
-	DefaultHost                  = "127.0.0.1"
-	DefaultPort                  = 5007
-	DefaultPath                  = "/wse"
-	DefaultMaxConnections        = 10000
-	DefaultCookieName            = "access_token"
-	DefaultMaxMessageSize        = 1 << 20
-	DefaultCompressionThreshold  = 1024
-	DefaultPingInterval          = 25 * time.Second
-	DefaultIdleTimeout           = 60 * time.Second
-	DefaultMaxOutboundQueueBytes = 16 << 20
-	DefaultMaxInboundQueueSize   = 131072
-	DefaultRateLimitCapacity     = 100000
-	DefaultRateLimitRefill       = 10000
-	DefaultHandshakeTimeout      = 10 * time.Second
-	DefaultMaxPendingHandshakes  = 512
-	DefaultCallbackWorkers       = 4
-	DefaultPresenceMaxDataSize   = 4096
-	DefaultRecoveryBufferSize    = 256
-	DefaultRecoveryTTL           = 300 * time.Second
-	DefaultRecoveryMaxMessages   = 500
-	DefaultRecoveryMemoryBudget  = 256 << 20
+	DefaultHost                    = "127.0.0.1"
+	DefaultPort                    = 5007
+	DefaultPath                    = "/wse"
+	DefaultMaxConnections          = 10000
+	DefaultCookieName              = "access_token"
+	DefaultMaxMessageSize          = 1 << 20
+	DefaultCompressionThreshold    = 1024
+	DefaultPingInterval            = 25 * time.Second
+	DefaultIdleTimeout             = 60 * time.Second
+	DefaultMaxOutboundQueueBytes   = 16 << 20
+	DefaultMaxInboundQueueSize     = 131072
+	DefaultRateLimitCapacity       = 100000
+	DefaultRateLimitRefill         = 10000
+	DefaultHandshakeTimeout        = 10 * time.Second
+	DefaultAuthFirstMessageTimeout = 5 * time.Second
+	DefaultMaxPendingHandshakes    = 512
+	DefaultCallbackWorkers         = 4
+	DefaultPresenceMaxDataSize     = 4096
+	DefaultRecoveryBufferSize      = 256
+	DefaultRecoveryTTL             = 300 * time.Second
+	DefaultRecoveryMaxMessages     = 500
+	DefaultRecoveryMemoryBudget    = 256 << 20
 	// maxPingInterval is the Python client's watchdog: pings must come faster.
 	maxPingInterval = 40 * time.Second
 )
@@ -151,6 +152,14 @@ type JWTConfig struct {
 	KeyID string
 	// CookieName is the cookie that carries the token (default access_token).
 	CookieName string
+	// AuthFirstMessage lets a client that upgraded without a token send it
+	// as its first text frame, {"t":"auth","p":{"token":"…"}} (PROTOCOL §1,
+	// for cross-origin browser apps that can set neither cookie nor header).
+	// Until it arrives nothing is sent and the application sees nothing.
+	AuthFirstMessage bool
+	// AuthFirstMessageTimeout is how long such a client has to send it
+	// before failing with AUTH_REQUIRED and 4401 (default 5s).
+	AuthFirstMessageTimeout time.Duration
 }
 
 // enabled reports whether tokens are verified.
@@ -196,6 +205,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxConnections == 0 {
 		c.MaxConnections = DefaultMaxConnections
+	}
+	if c.JWT.AuthFirstMessageTimeout == 0 {
+		c.JWT.AuthFirstMessageTimeout = DefaultAuthFirstMessageTimeout
 	}
 	if c.JWT.CookieName == "" {
 		c.JWT.CookieName = DefaultCookieName
@@ -291,6 +303,10 @@ func (c Config) validate() error {
 		return bad("RateLimitCapacity", "capacity and refill must not be negative")
 	case c.HandshakeTimeout < 0:
 		return bad("HandshakeTimeout", "must not be negative")
+	case c.JWT.AuthFirstMessageTimeout < 0:
+		return bad("JWT.AuthFirstMessageTimeout", "must not be negative")
+	case c.JWT.AuthFirstMessage && !c.JWT.enabled():
+		return bad("JWT.AuthFirstMessage", "needs JWT.Secret or JWT.PublicKey")
 	case c.MaxPendingHandshakes < 0:
 		return bad("MaxPendingHandshakes", "must not be negative")
 	case c.CallbackWorkers < 0 || c.Pollers < 0:

@@ -49,11 +49,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.stats.rejected.Add(1)
 		return
 	}
-	if authErr != nil {
+	switch {
+	case authErr == errAuthRequired && s.cfg.JWT.AuthFirstMessage:
+		s.awaitAuth(nc, buffered, r)
+	case authErr != nil:
 		s.rejectAuth(nc, authErr)
-		return
+	default:
+		s.register(nc, buffered, r, claims)
 	}
-	s.register(nc, buffered, r, claims)
 }
 
 // admit decides whether an upgrade request may proceed; it returns an HTTP
@@ -69,7 +72,7 @@ func (s *Server) admit(r *http.Request) (int, string) {
 		s.handshakes.Add(-1)
 		return http.StatusServiceUnavailable, "too many handshakes in progress"
 	}
-	if s.conns.count.Load()+s.handshakes.Load()-1 >= int64(s.cfg.MaxConnections) {
+	if s.conns.count.Load()+s.handshakes.Load()+s.awaitingAuth.Load()-1 >= int64(s.cfg.MaxConnections) {
 		s.handshakes.Add(-1)
 		return http.StatusServiceUnavailable, "too many connections"
 	}
@@ -95,37 +98,33 @@ func (s *Server) originAllowed(r *http.Request) bool {
 // rejectAuth sends the auth error frame and closes with 4401 (PROTOCOL §1).
 func (s *Server) rejectAuth(nc net.Conn, authErr error) {
 	s.stats.authFailures.Add(1)
-	code, msg := protocol.CodeAuthFailed, "Authentication failed"
-	switch {
-	case authErr == errAuthRequired:
-		code, msg = protocol.CodeAuthRequired, "No JWT cookie or Authorization header"
-	case isMissingSubject(authErr):
-		msg = "Token missing user ID"
-	}
 	s.cfg.Logger.Info("wse: auth failed", "remote", nc.RemoteAddr().String(), "reason", authErr.Error())
-	frame := wsconn.BuildFrame(wsconn.OpText, protocol.Error(code, msg, 0, time.Now()))
-	ws, err := s.engine.Adopt(nc, nopHandler{}, wsconn.AdoptOptions{Initial: frame})
+	ws, err := s.engine.Adopt(nc, nopHandler{}, wsconn.AdoptOptions{Initial: authErrorFrame(authErr)})
 	if err != nil {
 		return
 	}
 	ws.Close(protocol.CloseAuthFailed, "Authentication failed")
 }
 
+// authErrorFrame is the error frame sent before closing with 4401.
+func authErrorFrame(authErr error) []byte {
+	code, msg := protocol.CodeAuthFailed, "Authentication failed"
+	switch {
+	case errors.Is(authErr, errAuthRequired):
+		code, msg = protocol.CodeAuthRequired, "No JWT cookie or Authorization header"
+	case errors.Is(authErr, errNoAuthMessage):
+		code, msg = protocol.CodeAuthRequired, "No auth message"
+	case isMissingSubject(authErr):
+		msg = "Token missing user ID"
+	}
+	return wsconn.BuildFrame(wsconn.OpText, protocol.Error(code, msg, 0, time.Now()))
+}
+
 // register creates the connection, queues server_ready as its first frame
 // while making it visible (so the client can use its id as soon as it reads
 // server_ready), emits its connect event and only then starts reading.
 func (s *Server) register(nc net.Conn, buffered []byte, r *http.Request, claims *auth.Claims) {
-	c := &conn{
-		id:      protocol.NewID(),
-		srv:     s,
-		msgpack: r.URL.Query().Get("format") == "msgpack",
-	}
-	if claims != nil {
-		c.userID = claims.Subject
-		if claims.Topics != nil {
-			c.acl = &topic.ACL{Allow: claims.Topics.Allow, Deny: claims.Topics.Deny}
-		}
-	}
+	c := s.newConn(r)
 	ws, err := s.engine.Adopt(nc, (*engineHandler)(s), wsconn.AdoptOptions{
 		Buffered: buffered,
 		Context:  c,
@@ -136,6 +135,37 @@ func (s *Server) register(nc net.Conn, buffered []byte, r *http.Request, claims 
 		return
 	}
 	c.ws = ws
+	s.activate(c, claims, hello{query: r.URL.Query(), cookies: r.Header.Get("Cookie")})
+	ws.Resume()
+}
+
+// newConn makes the engine state of a connection upgraded by r.
+func (s *Server) newConn(r *http.Request) *conn {
+	return &conn{
+		id:      protocol.NewID(),
+		srv:     s,
+		msgpack: r.URL.Query().Get("format") == "msgpack",
+	}
+}
+
+// hello is what activate needs from the upgrade request.
+type hello struct {
+	query   url.Values
+	cookies string
+}
+
+// activate makes an adopted connection visible: it queues server_ready
+// while registering it, emits its connect event and handles ?topics. The
+// connection must not be reading yet (paused, or inside its own OnMessage),
+// so that the connect event precedes its first message.
+func (s *Server) activate(c *conn, claims *auth.Claims, h hello) {
+	if claims != nil {
+		c.userID = claims.Subject
+		if claims.Topics != nil {
+			c.acl = &topic.ACL{Allow: claims.Topics.Allow, Deny: claims.Topics.Deny}
+		}
+	}
+	ws := c.ws
 	ready := protocol.ServerReady(c.id, c.userID, s.features(), time.Now())
 	s.conns.add(c, wsconn.BuildFrame(wsconn.OpText, ready))
 	s.stats.accepted.Add(1)
@@ -143,9 +173,9 @@ func (s *Server) register(nc net.Conn, buffered []byte, r *http.Request, claims 
 	if claims != nil {
 		s.in.push(Event{Type: EventAuthConnect, ConnID: c.id, UserID: c.userID})
 	} else {
-		s.in.push(Event{Type: EventConnect, ConnID: c.id, Cookies: r.Header.Get("Cookie")})
+		s.in.push(Event{Type: EventConnect, ConnID: c.id, Cookies: h.cookies})
 	}
-	if q := r.URL.Query().Get("topics"); q != "" {
+	if q := h.query.Get("topics"); q != "" {
 		req := queryTopicsRequest(q)
 		if s.cfg.ClientSubscriptions == PolicyApp {
 			s.in.push(Event{Type: EventMessage, ConnID: c.id, Message: req})
@@ -153,7 +183,6 @@ func (s *Server) register(nc net.Conn, buffered []byte, r *http.Request, claims 
 			s.handleSubscription(c, req)
 		}
 	}
-	ws.Resume()
 }
 
 // queryTopicsRequest turns ?topics=a,b into the subscription request the

@@ -37,7 +37,9 @@ type Server struct {
 	running    atomic.Bool
 	draining   atomic.Bool
 	handshakes atomic.Int64
-	seq        atomic.Uint64
+	// awaitingAuth counts connections waiting for their first-message auth.
+	awaitingAuth atomic.Int64
+	seq          atomic.Uint64
 
 	// clusterMu guards node.
 	clusterMu sync.Mutex

@@ -41,6 +41,8 @@ type Config struct {
 	JWTIssuer         string
 	JWTAudience       string
 	JWTCookieName     string
+	// AuthFirstMessage accepts the token as the client's first message.
+	AuthFirstMessage bool
 	// AllowedOrigins are browser origins accepted besides the same host.
 	AllowedOrigins []string
 
@@ -224,11 +226,12 @@ func (c Config) engineConfig() wse.Config {
 		MaxConnections: c.MaxConnections,
 		AllowedOrigins: c.AllowedOrigins,
 		JWT: wse.JWTConfig{
-			Secret:         []byte(c.JWTSecret),
-			PreviousSecret: []byte(c.JWTPreviousSecret),
-			Issuer:         c.JWTIssuer,
-			Audience:       c.JWTAudience,
-			CookieName:     c.JWTCookieName,
+			Secret:           []byte(c.JWTSecret),
+			PreviousSecret:   []byte(c.JWTPreviousSecret),
+			Issuer:           c.JWTIssuer,
+			Audience:         c.JWTAudience,
+			CookieName:       c.JWTCookieName,
+			AuthFirstMessage: c.AuthFirstMessage,
 		},
 		ClientSubscriptions:           wse.SubscriptionPolicy(c.ClientSubscriptions),
 		ClientTopics:                  c.ClientTopics,

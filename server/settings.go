@@ -431,6 +431,14 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{name: "auth-first-message", kind: "bool", def: "false", usage: "a client without a token may send it as its first message {\"t\":\"auth\",\"p\":{\"token\":…}} within 5s",
+		set: boolVal(func(c *Config) *bool { return &c.AuthFirstMessage }),
+		check: func(c Config) error {
+			if c.AuthFirstMessage && c.JWTSecret == "" {
+				return errors.New("needs --jwt-secret")
+			}
+			return nil
+		}},
 	{name: "allowed-origins", kind: "list", usage: "browser origins accepted besides the same host (* = any)",
 		set: listVal(func(c *Config) *[]string { return &c.AllowedOrigins })},
 	{name: "client-subscriptions", kind: "acl|app|any", def: "acl", usage: "policy for subscription requests from clients",
