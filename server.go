@@ -108,6 +108,7 @@ func NewServer(cfg Config) (*Server, error) {
 		MaxQueueBytes:  cfg.MaxOutboundQueueBytes,
 		Pollers:        cfg.Pollers,
 		SendBufferSize: cfg.SocketSendBuffer,
+		WriteDelay:     cfg.WriteDelay,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: transport: %w", ErrInvalidConfig, err)

@@ -11,7 +11,8 @@
 # Cases: connect10k idle10k idle19k fan100 fan1k fan10k lat1k100 cpu1k200
 # lat1k1k p2p100 cluster1k (wse only: two wse-server nodes linked by
 # --cluster-port/--peers, publisher on A, 1K subscribers on B; B's CPU). Environment: REPS, DUR (measured window), TARGETS,
-# OUT, EXTRA (more wse-bench flags), WSE_SERVER (a prebuilt wse-server). Loopback only; every process is bounded
+# OUT, EXTRA (more wse-bench flags), WSE_SERVER (a prebuilt wse-server), WSE_FLAGS (more wse-server flags,
+# e.g. --write-delay=10ms). Loopback only; every process is bounded
 # in time (servers by a watchdog, the client by -maxtime and timeout(1)).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -21,6 +22,7 @@ DUR=${DUR:-10s}
 TARGETS=${TARGETS:-"wse centrifuge raw"}
 OUT=${OUT:-results/run-$(date -u +%Y%m%dT%H%M%SZ).jsonl}
 EXTRA=${EXTRA:-}
+WSE_FLAGS=${WSE_FLAGS:-}
 SERVER_MAXTIME=240     # seconds a server may live
 CLIENT_MAXTIME=180s    # bound of one wse-bench run
 # A benchmark-only HS256 secret (not used anywhere else).
@@ -66,9 +68,10 @@ NODE_A_PID=""
 wse_node() {
 	local cluster=()
 	if [ $# -gt 2 ]; then cluster=(--cluster-port "$3" --peers "$4"); fi
+	# shellcheck disable=SC2086
 	bin/wse-server --port "$1" --api-addr "127.0.0.1:$2" --client-subscriptions any \
 		--max-connections 20000 --jwt-secret "$SECRET" --log-level warn --demo=false \
-		--drain-timeout 2s "${cluster[@]}" >>results/server.log 2>&1 &
+		--drain-timeout 2s "${cluster[@]}" $WSE_FLAGS >>results/server.log 2>&1 &
 }
 
 start_server() {

@@ -67,6 +67,8 @@ type Config struct {
 	RecoveryMaxMessages  int
 	RecoveryMemoryBudget int64
 
+	// WriteDelay holds each connection's output to coalesce writes.
+	WriteDelay time.Duration
 	// Encryption lets clients negotiate end-to-end encryption in
 	// client_hello (PROTOCOL.md §5).
 	Encryption bool
@@ -243,6 +245,7 @@ func (c Config) engineConfig() wse.Config {
 		IdleTimeout:                   c.IdleTimeout,
 		MaxOutboundQueueBytes:         c.MaxOutboundQueueBytes,
 		SocketSendBuffer:              c.SocketSendBuffer,
+		WriteDelay:                    c.WriteDelay,
 		MaxInboundQueueSize:           c.MaxInboundQueueSize,
 		RateLimitCapacity:             c.RateLimitCapacity,
 		RateLimitRefill:               c.RateLimitRefill,

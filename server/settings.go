@@ -344,6 +344,11 @@ func floatVal(ptr func(*Config) *float64) func(*Config, string) error {
 
 // durationVal parses Go durations ("90s", "5m") or plain seconds.
 func durationVal(ptr func(*Config) *time.Duration) func(*Config, string) error {
+	return durationFrom(ptr, false)
+}
+
+// durationFrom parses a duration, accepting zero when zeroOK.
+func durationFrom(ptr func(*Config) *time.Duration, zeroOK bool) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		v = strings.TrimSpace(v)
 		d, err := time.ParseDuration(v)
@@ -354,7 +359,10 @@ func durationVal(ptr func(*Config) *time.Duration) func(*Config, string) error {
 			}
 			d = time.Duration(secs * float64(time.Second))
 		}
-		if d <= 0 {
+		switch {
+		case d < 0 && zeroOK:
+			return errors.New("must not be negative")
+		case d <= 0 && !zeroOK:
 			return errors.New("must be positive")
 		}
 		*ptr(c) = d
@@ -469,6 +477,14 @@ var settings = []setting{
 		set: size64Val(func(c *Config) *int64 { return &c.RecoveryMemoryBudget }, 1)},
 	{name: "encryption", kind: "bool", def: "true", usage: "let clients negotiate end-to-end encryption (ECDH P-256, AES-256-GCM)",
 		set: boolVal(func(c *Config) *bool { return &c.Encryption })},
+	{name: "write-delay", kind: "duration", def: "0s", usage: "hold each connection's output this long so messages share a write (less CPU, more latency; at most 1s)",
+		set: durationFrom(func(c *Config) *time.Duration { return &c.WriteDelay }, true),
+		check: func(c Config) error {
+			if c.WriteDelay > time.Second {
+				return fmt.Errorf("%s is over 1s", c.WriteDelay)
+			}
+			return nil
+		}},
 	{name: "max-message-size", kind: "size", def: "1MiB", usage: "largest inbound message",
 		set: size64Val(func(c *Config) *int64 { return &c.MaxMessageSize }, 1)},
 	{name: "compression-threshold", kind: "size", def: "1024", usage: "compress events longer than this (0 = never)",

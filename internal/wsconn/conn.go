@@ -25,6 +25,7 @@ type Conn struct {
 	remote string
 
 	lastActivity atomic.Int64
+	due          atomic.Int64  // unix nanos before which no flusher writes (Config.WriteDelay); 0 = now
 	state        atomic.Uint32 // written under mu
 	finish       atomic.Bool   // the poller must finalize the connection
 	paused       atomic.Bool   // adopted with AdoptOptions.Paused and not resumed
@@ -78,6 +79,9 @@ func (c *Conn) Enqueue(frame []byte) error {
 	}
 	c.q.push(frame)
 	sched := c.scheduleLocked()
+	if sched && c.e.cfg.WriteDelay > 0 {
+		c.due.Store(time.Now().Add(c.e.cfg.WriteDelay).UnixNano())
+	}
 	c.mu.Unlock()
 	if sched {
 		c.e.rq.push(c)
@@ -92,6 +96,7 @@ func (c *Conn) scheduleLocked() bool {
 		return false
 	}
 	c.scheduled = true
+	c.due.Store(0)
 	return true
 }
 

@@ -1,7 +1,10 @@
 package wsconn
 
 import (
+	"errors"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
@@ -157,6 +160,44 @@ func TestEngineDeliversValidEdgeCases(t *testing.T) {
 		f := cl.readFrame(t)
 		if len(f.Payload) != n {
 			t.Fatalf("message %d: %d bytes, want %d", i, len(f.Payload), n)
+		}
+	}
+}
+
+func TestWriteDelayCoalescesFrames(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, Config{WriteDelay: 100 * time.Millisecond}, newRecorder(false), AdoptOptions{})
+	cl := s.dial(t)
+	c := s.nextConn(t)
+	before := s.e.Stats().Writes
+	const frames = 10
+	for i := range frames {
+		if err := c.Enqueue(BuildFrame(OpText, []byte(strconv.Itoa(i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range frames {
+		if f := cl.readFrame(t); string(f.Payload) != strconv.Itoa(i) {
+			t.Fatalf("frame %d = %q", i, f.Payload)
+		}
+	}
+	// Ten frames enqueued back to back, well inside the delay: one write
+	// (two if the machine stalled across the delay).
+	if w := s.e.Stats().Writes - before; w > 2 {
+		t.Fatalf("%d writes for %d frames with a write delay", w, frames)
+	}
+	// Control output is not delayed: a close goes out and completes.
+	c.Close(1000, "bye")
+	if code, _, _ := cl.readClose(t); code != 1000 {
+		t.Fatalf("close code %d", code)
+	}
+}
+
+func TestWriteDelayIsBounded(t *testing.T) {
+	t.Parallel()
+	for _, d := range []time.Duration{-time.Millisecond, MaxWriteDelay + 1} {
+		if _, err := NewEngine(Config{WriteDelay: d}); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("WriteDelay %v: err = %v", d, err)
 		}
 	}
 }

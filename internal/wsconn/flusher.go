@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"errors"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,6 +39,13 @@ func (f *flusher) run() {
 			return
 		}
 		for i, c := range batch {
+			// The run-queue is in scheduling order, so due times ascend
+			// within a batch: one wait each at most Config.WriteDelay.
+			if due := c.due.Load(); due != 0 {
+				if wait := time.Until(time.Unix(0, due)); wait > 0 {
+					time.Sleep(wait)
+				}
+			}
 			f.flush(c)
 			batch[i] = nil
 		}
