@@ -35,7 +35,8 @@ type Client struct {
 	msgs   chan Message // nil unless Options.MessageBuffer > 0
 	events chan Event   // nil unless Options.EventBuffer > 0
 
-	rtt atomic.Int64 // last measured round trip, in nanoseconds
+	rtt             atomic.Int64  // last measured round trip, in nanoseconds
+	decryptFailures atomic.Uint64 // "E:" frames that could not be decrypted
 
 	hmu           sync.RWMutex
 	handlers      map[string][]Handler
@@ -53,9 +54,11 @@ type Client struct {
 	// topics are the wanted topics, each with its presence data as JSON
 	// ("" for none); they are subscribed again on every connection.
 	topics map[string]string
-	// connID, userID and features describe the latest connection.
+	// connID, userID, features and encrypted describe the latest
+	// connection.
 	connID, userID string
 	features       Features
+	encrypted      bool
 	// err is why the client stopped; nil while it runs.
 	err error
 	// rec tracks recovery positions.
@@ -424,6 +427,23 @@ func (c *Client) Features() Features {
 	return c.features
 }
 
+// Encrypted reports whether the latest connection negotiated end-to-end
+// encryption (Options.Encryption). It is final once the connection is ready:
+// false then means the server refused and the connection is in plaintext
+// (see EventEncryptionRefused).
+func (c *Client) Encrypted() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.encrypted
+}
+
+// DecryptFailures returns how many binary frames starting with "E:" could
+// not be decrypted since Dial (only with Options.Encryption): tampered or
+// truncated frames, frames sealed with another key, or raw binary data that
+// happens to start with "E:". Such frames are delivered as they are, like
+// any frame that is not a WSE message.
+func (c *Client) DecryptFailures() uint64 { return c.decryptFailures.Load() }
+
 // Connected reports whether a connection is ready now.
 func (c *Client) Connected() bool {
 	c.mu.Lock()
@@ -456,8 +476,9 @@ func (c *Client) Topics() []string {
 }
 
 // Send sends a message of type typ with payload (marshaled to JSON; nil
-// sends an empty object) as a text frame: {"c","t","p","id","ts","v"}. It
-// fails with ErrNotConnected between connections: messages are not queued.
+// sends an empty object) as a text frame: {"c","t","p","id","ts","v"}, or
+// sealed in an "E:" binary frame on an encrypted connection. It fails with
+// ErrNotConnected between connections: messages are not queued.
 func (c *Client) Send(typ string, payload any) error {
 	c.mu.Lock()
 	s := c.sess
@@ -474,7 +495,7 @@ func (c *Client) Send(typ string, payload any) error {
 	if err != nil {
 		return fmt.Errorf("wseclient: send %q: %w", typ, err)
 	}
-	if err := s.writeFrame(ws.OpText, text); err != nil {
+	if err := s.writeMessage(text); err != nil {
 		return fmt.Errorf("%w: %w", ErrConnectionLost, err)
 	}
 	return nil

@@ -19,6 +19,16 @@
 // so that the application knows exactly which range it lost. Either way each
 // offset is delivered at most once and in order.
 //
+// Encryption. With Options.Encryption the client offers a fresh ECDH P-256
+// key in every client_hello and waits for server_hello before the
+// connection is ready. When the server answers with its key, both sides
+// derive an AES-256-GCM key: the server's messages then arrive as "E:"
+// binary frames, which the reader opens before decoding, and Send and the
+// client's subscription requests are sealed too; pings, PONGs, errors and
+// raw binary stay plaintext. When it answers without one (encryption
+// disabled, key refused), the connection goes on in plaintext and an
+// EventEncryptionRefused says so. Client.Encrypted tells which holds.
+//
 // Concurrency. Every method of Client is safe for concurrent use. Handlers
 // (On, OnAny, OnEvent, Options.Handlers, Options.OnEvent) run one at a time
 // on a single dispatcher goroutine, in the order messages and events

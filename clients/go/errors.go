@@ -17,8 +17,17 @@ var (
 	// ErrConnectionLost is returned by Subscribe and Unsubscribe when the
 	// connection ended before the server replied.
 	ErrConnectionLost = errors.New("wseclient: connection lost")
-	// ErrNoServerReady means the server did not send server_ready in time.
+	// ErrNoServerReady means the server did not send server_ready (or,
+	// with Options.Encryption, server_hello) in time.
 	ErrNoServerReady = errors.New("wseclient: no server_ready")
+	// ErrEncryptionRefused is wrapped by the Err of EventEncryptionRefused:
+	// the server answered client_hello without a key, so the connection is
+	// in plaintext.
+	ErrEncryptionRefused = errors.New("wseclient: encryption refused")
+	// ErrKeyExchange means server_hello carried a public key the client
+	// cannot use; the connection is closed (Dial fails with it, and a later
+	// connection ends with it and reconnects).
+	ErrKeyExchange = errors.New("wseclient: key exchange failed")
 	// ErrAuthFailed means the server refused the token (close code 4401)
 	// and no new one could be had from Options.RefreshToken.
 	ErrAuthFailed = errors.New("wseclient: authentication failed")
@@ -36,6 +45,10 @@ var (
 	// ErrInvalidURL is returned by Dial for a URL that is not ws:// or wss://.
 	ErrInvalidURL = errors.New("wseclient: invalid url")
 )
+
+// errDecrypt marks an "E:" frame that could not be decrypted (see
+// Client.DecryptFailures).
+var errDecrypt = errors.New("wseclient: cannot decrypt frame")
 
 // CloseError is the end of a connection that the server closed with a close
 // code (PROTOCOL §8). Code.Reconnect tells whether the client went on.

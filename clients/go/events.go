@@ -10,8 +10,9 @@ type EventKind int
 
 // Event kinds.
 const (
-	// EventConnected: a connection is ready (server_ready received), the
-	// first one and every one after a reconnect. Event.ConnID is its id.
+	// EventConnected: a connection is ready (server_ready received, and
+	// server_hello with Options.Encryption), the first one and every one
+	// after a reconnect. Event.ConnID is its id.
 	EventConnected EventKind = iota + 1
 	// EventDisconnected: the connection ended. Event.Err says why (a
 	// *CloseError when the server closed it with a code).
@@ -33,6 +34,14 @@ const (
 	// EventClosed: the client stopped for good; Event.Err is the reason
 	// (ErrClosed after Close). It is the last event.
 	EventClosed
+	// EventEncryptionRefused: Options.Encryption asked for encryption but
+	// the server answered client_hello without a key, because it has
+	// encryption disabled or refused the client's key (an error
+	// KEY_EXCHANGE_FAILED, which the handlers also receive). The
+	// connection goes on in plaintext. Event.ConnID is the connection and
+	// Event.Err, wrapping ErrEncryptionRefused, says why. It follows the
+	// connection's EventConnected.
+	EventEncryptionRefused
 )
 
 // String returns the name of k.
@@ -50,6 +59,8 @@ func (k EventKind) String() string {
 		return "subscribe_failed"
 	case EventClosed:
 		return "closed"
+	case EventEncryptionRefused:
+		return "encryption_refused"
 	}
 	return "event(" + strconv.Itoa(int(k)) + ")"
 }
@@ -58,8 +69,8 @@ func (k EventKind) String() string {
 // delivered in order with the messages, on the dispatcher goroutine.
 type Event struct {
 	Kind     EventKind
-	ConnID   string        // EventConnected: the connection id
-	Err      error         // EventDisconnected, EventClosed: the cause
+	ConnID   string        // EventConnected, EventEncryptionRefused: the connection id
+	Err      error         // EventDisconnected, EventClosed, EventEncryptionRefused: the cause
 	Attempt  int           // EventReconnecting: the attempt number, from 1
 	Delay    time.Duration // EventReconnecting: the wait before the attempt
 	Topic    string        // EventMissedData: the topic

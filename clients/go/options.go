@@ -56,6 +56,19 @@ type Options struct {
 	// MsgPack asks the server for MessagePack send_event frames
 	// (format=msgpack in the URL).
 	MsgPack bool
+	// Encryption asks for end-to-end encryption on every connection: a
+	// fresh ECDH P-256 key pair per connection, its public key in
+	// client_hello, the AES-256-GCM key derived from server_hello's. The
+	// connection becomes ready (EventConnected, Dial returns) only after
+	// server_hello. On an encrypted connection the server's messages come
+	// as "E:" binary frames, which the client opens before decoding, and
+	// Send and the client's subscription requests are sealed the same way
+	// (pings and PONGs stay plaintext). A server with encryption disabled,
+	// or one that refuses the key, leaves the connection in plaintext: the
+	// client reports EventEncryptionRefused and goes on; Client.Encrypted
+	// tells which case holds. A client that must not talk in plaintext
+	// closes itself on that event.
+	Encryption bool
 	// Reconnect configures reconnection.
 	Reconnect Reconnect
 	// RefreshToken, when set, is called after the server closed with 4401
@@ -90,7 +103,7 @@ type Options struct {
 	// WriteTimeout bounds every frame write (default 10s).
 	WriteTimeout time.Duration
 	// ConnectTimeout bounds dialing, the upgrade and the wait for
-	// server_ready (default 10s).
+	// server_ready, and for server_hello with Encryption (default 10s).
 	ConnectTimeout time.Duration
 	// RecoveryTimeout is how long a recovery request may go unanswered
 	// before it is repeated (default 10s).

@@ -91,7 +91,8 @@ func TestDialHandshakeFollowsTheProtocol(t *testing.T) {
 	if hello["t"] != "client_hello" || hello["c"] != "WSE" || hello["v"] != float64(1) || hello["id"] == "" || hello["ts"] == "" {
 		t.Fatalf("first client frame %v, want client_hello", hello)
 	}
-	if p := payloadOf(hello); p["protocol_version"] != float64(1) || p["client_version"] != wseclient.ClientVersion {
+	if p := payloadOf(hello); p["protocol_version"] != float64(1) || p["client_version"] != wseclient.ClientVersion ||
+		fmt.Sprint(p["features"]) != "map[compression:true encryption:false msgpack:true recovery:true]" || p["encryption_public_key"] != nil {
 		t.Fatalf("client_hello payload %v", p)
 	}
 	sub := conn.read()

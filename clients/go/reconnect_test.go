@@ -66,6 +66,21 @@ func (s *sequence) state() (wseclient.Position, int, int, []string) {
 
 func TestRecoveryUnderARunningPublisherHasNoGapOrDuplicate(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		encryption bool
+	}{{"plaintext", false}, {"encrypted", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testRecoveryUnderARunningPublisher(t, tc.encryption)
+		})
+	}
+}
+
+// testRecoveryUnderARunningPublisher cuts a client's connection three times
+// while a publisher runs and checks that it delivered every offset once, in
+// order; with encryption, that every connection negotiated its own key.
+func testRecoveryUnderARunningPublisher(t *testing.T, encryption bool) {
 	const total = 3000
 	srv := startServer(t, wse.Config{
 		Recovery:            wse.RecoveryConfig{Enabled: true, BufferSize: 4096, MaxMessages: 4096},
@@ -74,7 +89,7 @@ func TestRecoveryUnderARunningPublisherHasNoGapOrDuplicate(t *testing.T) {
 	var seq sequence
 	var socks sockets
 	c := dial(t, wsURL(srv), seq.options("feed", wseclient.Options{
-		Topics: []string{"feed"}, Reconnect: fastReconnect, NetDial: socks.dial,
+		Topics: []string{"feed"}, Reconnect: fastReconnect, NetDial: socks.dial, Encryption: encryption,
 	}))
 
 	published := atomic.Int64{}
@@ -135,8 +150,16 @@ func TestRecoveryUnderARunningPublisherHasNoGapOrDuplicate(t *testing.T) {
 	if missed != 0 || count != total {
 		t.Fatalf("delivered %d of %d with %d missed-data events (last %+v)", count, total, missed, last)
 	}
-	if socks.dialled.Load() < 4 {
-		t.Fatalf("only %d connections", socks.dialled.Load())
+	dialled := socks.dialled.Load()
+	if dialled < 4 {
+		t.Fatalf("only %d connections", dialled)
+	}
+	if !encryption {
+		return
+	}
+	if m := srv.Metrics(); !c.Encrypted() || m.EncryptedConnections != uint64(dialled) || m.DecryptFailures != 0 || c.DecryptFailures() != 0 {
+		t.Fatalf("%d connections, %d encrypted; decrypt failures: server %d, client %d; Encrypted %v",
+			dialled, m.EncryptedConnections, m.DecryptFailures, c.DecryptFailures(), c.Encrypted())
 	}
 }
 

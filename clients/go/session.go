@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/wse-go/wse/internal/e2e"
 )
 
 // waitKind tells who waits for a subscription reply.
@@ -65,8 +68,18 @@ type session struct {
 	done    chan struct{}    // closed when the reader has returned
 	wg      sync.WaitGroup   // the reader and the pinger
 	err     error            // why the session ended; read after done
-	ready   bool             // server_ready was handled; reader goroutine only
 	closing atomic.Bool      // the client sent its close frame
+
+	// The reader goroutine's own state.
+	greeted     bool       // server_ready was handled
+	ready       bool       // the session became the client's current one
+	recoverable bool       // the connection asks for recovery
+	offer       *e2e.Offer // the key pair offered in client_hello, until server_hello
+	keyRefusal  string     // the message of a KEY_EXCHANGE_FAILED error
+
+	// key seals and opens "E:" frames once the exchange completed; it is
+	// set before the session becomes current and never changes after.
+	key atomic.Pointer[e2e.Session]
 
 	// wmu serializes frame writes. It is held while a request's waiter is
 	// registered and the request written, so that waiters are in the order
@@ -132,31 +145,32 @@ func (s *session) read() error {
 				return err
 			}
 		}
-		data, err := s.next()
+		op, data, err := s.next()
 		if err != nil {
 			return err
 		}
-		if err := s.handle(data); err != nil {
+		if err := s.handle(op, data); err != nil {
 			return err
 		}
 	}
 }
 
-// next returns the payload of the next text or binary message, handling the
-// control frames before it.
-func (s *session) next() ([]byte, error) {
+// next returns the opcode and payload of the next text or binary message,
+// handling the control frames before it.
+func (s *session) next() (ws.OpCode, []byte, error) {
 	for {
 		hdr, err := s.rd.NextFrame()
 		if err != nil {
-			return nil, err
+			return 0, nil, err
 		}
 		if hdr.OpCode.IsControl() {
 			if err := s.control(hdr, &s.rd); err != nil {
-				return nil, err
+				return 0, nil, err
 			}
 			continue
 		}
-		return io.ReadAll(&s.rd)
+		data, err := io.ReadAll(&s.rd)
+		return hdr.OpCode, data, err
 	}
 }
 
@@ -221,10 +235,17 @@ func (s *session) writeLocked(frame []byte) error {
 	return err
 }
 
-// request registers w and writes the request text, in that order under
-// s.wmu. When the session has ended, w gets ErrConnectionLost at once.
+// writeMessage writes the text of a message, sealed on an encrypted
+// connection.
+func (s *session) writeMessage(text []byte) error {
+	return s.writeFrame(s.seal(text))
+}
+
+// request registers w and writes the request text (sealed on an encrypted
+// connection), in that order under s.wmu. When the session has ended, w
+// gets ErrConnectionLost at once.
 func (s *session) request(text []byte, w *waiter) error {
-	frame := clientFrame(ws.OpText, text)
+	frame := clientFrame(s.seal(text))
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	now := time.Now()
@@ -293,9 +314,15 @@ func (s *session) pingLoop(interval time.Duration) {
 	}
 }
 
-// handle decodes one frame and acts on it. Frames that are not WSE
-// messages are delivered as they are.
-func (s *session) handle(data []byte) error {
+// handle decodes one frame of opcode op, opening it first when it is
+// encrypted, and acts on it. Frames that are not WSE messages, and "E:"
+// frames that cannot be decrypted (counted), are delivered as they are.
+func (s *session) handle(op ws.OpCode, frame []byte) error {
+	data, err := openFrame(op, frame, s.c.opts.Encryption, s.key.Load())
+	if err != nil {
+		s.c.decryptFailures.Add(1)
+		return s.emit(&trackOut{items: []item{{msg: Message{Raw: frame}}}})
+	}
 	m, err := decode(data, s.c.opts.MaxMessageSize)
 	if err != nil {
 		return s.emit(&trackOut{items: []item{{msg: Message{Raw: data}}}})
@@ -325,7 +352,7 @@ func (s *session) handle(data []byte) error {
 func (s *session) dispatch(m Message) error {
 	switch m.Type {
 	case "server_ready":
-		if s.ready {
+		if s.greeted {
 			return nil
 		}
 		return s.onReady(m)
@@ -346,7 +373,9 @@ func (s *session) dispatch(m Message) error {
 		}
 		return nil
 	case "server_hello":
-		return nil
+		return s.onHello(m)
+	case "error":
+		s.noteKeyRefusal(m)
 	case "subscription_update":
 		return s.onReply(m)
 	}
@@ -373,9 +402,10 @@ type readyPayload struct {
 	} `json:"details"`
 }
 
-// onReady handles server_ready: it records the connection, sends
-// client_hello and the subscription of every wanted topic (recovering from
-// the last positions), then makes the session the client's current one.
+// onReady handles server_ready: it records the connection and sends
+// client_hello. With Options.Encryption the hello offers a fresh public key
+// and the session waits for server_hello (onHello); otherwise it starts at
+// once.
 func (s *session) onReady(m Message) error {
 	var p readyPayload
 	_ = json.Unmarshal(m.Payload, &p) // missing details leave zero values
@@ -383,15 +413,42 @@ func (s *session) onReady(m Message) error {
 	f := Features{Compression: d.Features.Compression, Recovery: d.Features.Recovery, Presence: d.Features.Presence,
 		Cluster: d.Features.Cluster, Encryption: d.Features.Encryption, MsgPack: d.Features.MsgPack}
 	c := s.c
+	s.greeted = true
+	s.recoverable = f.Recovery && !c.opts.DisableRecovery
+	c.mu.Lock()
+	c.connID, c.userID, c.features, c.encrypted = d.ConnectionID, d.UserID, f, false
+	c.rec.reset(s.recoverable)
+	c.mu.Unlock()
+
+	var key string
+	if c.opts.Encryption {
+		offer, err := e2e.NewOffer()
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrKeyExchange, err)
+		}
+		s.offer, key = offer, offer.PublicKey()
+	}
+	if err := s.writeFrame(ws.OpText, clientHello(s.recoverable, c.opts.MsgPack, key, time.Now())); err != nil {
+		return err
+	}
+	if s.offer != nil {
+		return nil
+	}
+	return s.start(nil)
+}
+
+// start sends the subscription of every wanted topic (recovering from the
+// last positions), reports EventConnected and refused, if not nil, then
+// makes the session the client's current one.
+func (s *session) start(refused *Event) error {
+	c := s.c
 	now := time.Now()
-	recoverable := f.Recovery && !c.opts.DisableRecovery
 	type group struct {
 		topics []string
 		from   map[string]Position
 	}
 	c.mu.Lock()
-	c.connID, c.userID, c.features = d.ConnectionID, d.UserID, f
-	c.rec.reset(recoverable)
+	connID := c.connID
 	byPresence := make(map[string][]string)
 	for topic, presence := range c.topics {
 		byPresence[presence] = append(byPresence[presence], topic)
@@ -403,19 +460,19 @@ func (s *session) onReady(m Message) error {
 	}
 	c.mu.Unlock()
 
-	if err := s.writeFrame(ws.OpText, clientHello(recoverable, c.opts.MsgPack, now)); err != nil {
-		return err
-	}
 	var waiters []*waiter
 	for _, presence := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[presence]
 		w := newWaiter(actionSubscribe, g.topics, waitResubscribe, now.Add(c.opts.RecoveryTimeout))
-		if err := s.request(subscriptionRequest(actionSubscribe, g.topics, json.RawMessage(presence), recoverable, g.from, now), w); err != nil {
+		if err := s.request(subscriptionRequest(actionSubscribe, g.topics, json.RawMessage(presence), s.recoverable, g.from, now), w); err != nil {
 			return err
 		}
 		waiters = append(waiters, w)
 	}
-	if !c.push(item{ev: &Event{Kind: EventConnected, ConnID: d.ConnectionID}}) {
+	if !c.push(item{ev: &Event{Kind: EventConnected, ConnID: connID}}) {
+		return ErrClosed
+	}
+	if refused != nil && !c.push(item{ev: refused}) {
 		return ErrClosed
 	}
 	c.mu.Lock()

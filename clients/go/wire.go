@@ -63,17 +63,20 @@ func envelope(t string, p any, now time.Time) ([]byte, error) {
 
 // helloPayload is the payload of client_hello.
 type helloPayload struct {
-	ClientVersion   string          `json:"client_version"`
-	ProtocolVersion int             `json:"protocol_version"`
-	Features        map[string]bool `json:"features"`
+	ClientVersion       string          `json:"client_version"`
+	ProtocolVersion     int             `json:"protocol_version"`
+	Features            map[string]bool `json:"features"`
+	EncryptionPublicKey string          `json:"encryption_public_key,omitempty"`
 }
 
-// clientHello returns the client_hello message.
-func clientHello(recovery, msgpack bool, now time.Time) []byte {
+// clientHello returns the client_hello message. key is the client's
+// encryption public key; encryption is asked for when it is not empty.
+func clientHello(recovery, msgpack bool, key string, now time.Time) []byte {
 	b, _ := envelope("client_hello", helloPayload{
-		ClientVersion:   ClientVersion,
-		ProtocolVersion: protocolVersion,
-		Features:        map[string]bool{"compression": true, "recovery": recovery, "msgpack": msgpack, "encryption": false},
+		ClientVersion:       ClientVersion,
+		ProtocolVersion:     protocolVersion,
+		Features:            map[string]bool{"compression": true, "recovery": recovery, "msgpack": msgpack, "encryption": key != ""},
+		EncryptionPublicKey: key,
 	}, now) // it always marshals
 	return b
 }
