@@ -12,7 +12,7 @@
 # lat1k1k p2p100 cluster1k (wse only: two wse-server nodes linked by
 # --cluster-port/--peers, publisher on A, 1K subscribers on B; B's CPU). Environment: REPS, DUR (measured window), TARGETS,
 # OUT, EXTRA (more wse-bench flags), WSE_SERVER (a prebuilt wse-server), WSE_FLAGS (more wse-server flags,
-# e.g. --write-delay=10ms). Loopback only; every process is bounded
+# e.g. --write-delay=10ms), PEER_FLAGS (more centrifuge-peer flags, e.g. -write-delay=10ms). Loopback only; every process is bounded
 # in time (servers by a watchdog, the client by -maxtime and timeout(1)).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,6 +23,7 @@ TARGETS=${TARGETS:-"wse centrifuge raw"}
 OUT=${OUT:-results/run-$(date -u +%Y%m%dT%H%M%SZ).jsonl}
 EXTRA=${EXTRA:-}
 WSE_FLAGS=${WSE_FLAGS:-}
+PEER_FLAGS=${PEER_FLAGS:-}
 SERVER_MAXTIME=240     # seconds a server may live
 CLIENT_MAXTIME=180s    # bound of one wse-bench run
 # A benchmark-only HS256 secret (not used anywhere else).
@@ -88,8 +89,9 @@ start_server() {
 		wse_node 19107 19108 19109 127.0.0.1:19119
 		ready=http://127.0.0.1:19108/health ;;
 	centrifuge)
+		# shellcheck disable=SC2086
 		bin/centrifuge-peer -addr 127.0.0.1:19200 -jwt-secret "$SECRET" \
-			-maxtime ${SERVER_MAXTIME}s >>results/server.log 2>&1 &
+			-maxtime ${SERVER_MAXTIME}s $PEER_FLAGS >>results/server.log 2>&1 &
 		ready=http://127.0.0.1:19200/stats ;;
 	raw)
 		bin/raw-floor -addr 127.0.0.1:19300 -maxtime ${SERVER_MAXTIME}s >>results/server.log 2>&1 &

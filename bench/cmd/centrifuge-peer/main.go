@@ -38,9 +38,10 @@ func main() {
 	secret := flag.String("jwt-secret", "", "HS256 secret; connect commands must carry a valid token (empty: anonymous connect)")
 	onConnect := flag.String("subscribe-on-connect", "", "channel every client is subscribed to server-side (empty: clients subscribe)")
 	queue := flag.Int("queue-max-size", 16<<20, "per-client queue limit in bytes (ClientQueueMaxSize)")
+	writeDelay := flag.Duration("write-delay", 0, "ConnectReply.WriteDelay: collect a connection's messages this long before writing (0 = off)")
 	flag.Parse()
 	peerserver.Guard("centrifuge-peer", *addr, *maxtime, os.Exit)
-	node, err := newNode(*secret, *onConnect, *queue)
+	node, err := newNode(*secret, *onConnect, *queue, *writeDelay)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "centrifuge-peer: %v\n", err)
 		os.Exit(1)
@@ -77,7 +78,7 @@ func main() {
 }
 
 // newNode builds and runs the Centrifuge node.
-func newNode(secret, onConnect string, queue int) (*centrifuge.Node, error) {
+func newNode(secret, onConnect string, queue int, writeDelay time.Duration) (*centrifuge.Node, error) {
 	node, err := centrifuge.New(centrifuge.Config{
 		LogLevel:           centrifuge.LogLevelError,
 		LogHandler:         func(e centrifuge.LogEntry) { fmt.Fprintf(os.Stderr, "centrifuge-peer: %s %v\n", e.Message, e.Fields) },
@@ -101,7 +102,7 @@ func newNode(secret, onConnect string, queue int) (*centrifuge.Node, error) {
 			}
 			cred.UserID = sub
 		}
-		reply := centrifuge.ConnectReply{Credentials: cred}
+		reply := centrifuge.ConnectReply{Credentials: cred, WriteDelay: writeDelay}
 		if onConnect != "" {
 			reply.Subscriptions = map[string]centrifuge.SubscribeOptions{onConnect: {}}
 		}
