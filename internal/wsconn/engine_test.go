@@ -166,7 +166,7 @@ func TestEngineDeliversValidEdgeCases(t *testing.T) {
 
 func TestWriteDelayCoalescesFrames(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, Config{WriteDelay: 100 * time.Millisecond}, newRecorder(false), AdoptOptions{})
+	s := startServer(t, Config{WriteDelay: 200 * time.Millisecond}, newRecorder(false), AdoptOptions{})
 	cl := s.dial(t)
 	c := s.nextConn(t)
 	before := s.e.Stats().Writes
