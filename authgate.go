@@ -77,6 +77,15 @@ func (g *authGate) OnMessage(ws *wsconn.Conn, op wsconn.Opcode, data []byte) {
 	case gateFailed:
 		return
 	}
+	if g.s.draining.Load() {
+		// Drain closed every registered client; this one must not slip in.
+		if g.state.CompareAndSwap(gateWaiting, gateFailed) {
+			g.timer.Stop()
+			g.s.awaitingAuth.Add(-1)
+			ws.Close(protocol.CloseDrain, "server draining")
+		}
+		return
+	}
 	var m authMessage
 	if op != wsconn.OpText || json.Unmarshal(data, &m) != nil || m.T != "auth" || m.P.Token == "" {
 		if m.T == protocol.TypePing {

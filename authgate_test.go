@@ -112,3 +112,19 @@ func TestFirstMessageAuthNeedsAVerifier(t *testing.T) {
 		t.Fatalf("NewServer = %v, want ErrInvalidConfig", err)
 	}
 }
+
+func TestFirstMessageAuthDuringDrainIsRefused(t *testing.T) {
+	t.Parallel()
+	srv := firstMessageServer(t, wse.Config{})
+	c := dial(t, wsURL(srv, ""), nil)
+	if left := srv.Drain(0, "", time.Second); left != 0 {
+		t.Fatalf("Drain left %d", left)
+	}
+	c.send(`{"t":"auth","p":{"token":"` + token(t, "dave", nil) + `"}}`)
+	if code := c.closeCode(); code != 4300 {
+		t.Fatalf("close code %d, want 4300", code)
+	}
+	if n := srv.ConnectionCount(); n != 0 {
+		t.Fatalf("ConnectionCount = %d after drain", n)
+	}
+}
