@@ -2,7 +2,6 @@ package wse
 
 import (
 	"encoding/json"
-	"errors"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -11,10 +10,6 @@ import (
 	"github.com/wse-go/wse/internal/wsconn"
 	"github.com/wse-go/wse/protocol"
 )
-
-// errNoAuthMessage marks a first-message-auth connection whose first frame
-// was not an auth message, or that sent none in time.
-var errNoAuthMessage = errors.New("wse: no auth message")
 
 // Gate states.
 const (

@@ -40,3 +40,13 @@ var (
 	// ErrInvalidPresenceData reports presence data that is not a JSON object.
 	ErrInvalidPresenceData = errors.New("wse: presence data is not a JSON object")
 )
+
+// Handshake auth outcomes that are not token verification errors; they pick
+// the AUTH_REQUIRED error code (PROTOCOL §1).
+var (
+	// errAuthRequired marks a handshake without a token.
+	errAuthRequired = errors.New("wse: no token in cookie or Authorization header")
+	// errNoAuthMessage marks a first-message-auth connection whose first
+	// frame was not an auth message, or that sent none in time.
+	errNoAuthMessage = errors.New("wse: no auth message")
+)

@@ -216,7 +216,5 @@ type nopHandler struct{}
 func (nopHandler) OnMessage(*wsconn.Conn, wsconn.Opcode, []byte) {}
 func (nopHandler) OnClose(*wsconn.Conn, int, string)             {}
 
-// errAuthRequired marks a handshake without a token.
-var errAuthRequired = errors.New("wse: no token in cookie or Authorization header")
 
 func isMissingSubject(err error) bool { return errors.Is(err, auth.ErrMissingSubject) }

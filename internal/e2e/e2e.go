@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 )
 
@@ -24,10 +23,6 @@ const (
 	// Overhead is how many bytes Seal adds to a plaintext.
 	Overhead = len(Prefix) + nonceSize + tagSize
 )
-
-// ErrOpen is returned for an encrypted frame that cannot be decrypted:
-// too short, without the prefix, or failing authentication.
-var ErrOpen = errors.New("e2e: cannot decrypt frame")
 
 // Session is one connection's AES-256-GCM key. It is safe for concurrent use.
 type Session struct {
