@@ -216,5 +216,4 @@ type nopHandler struct{}
 func (nopHandler) OnMessage(*wsconn.Conn, wsconn.Opcode, []byte) {}
 func (nopHandler) OnClose(*wsconn.Conn, int, string)             {}
 
-
 func isMissingSubject(err error) bool { return errors.Is(err, auth.ErrMissingSubject) }
