@@ -94,7 +94,11 @@ func TestGracefulStopReportsPeerDownAtOnce(t *testing.T) {
 	cb := cfg
 	cb.Peers = []string{a.Addr()}
 	b := startNode(t, cb, db)
-	eventually(t, 5*time.Second, "link", func() bool { return hasPeers(a, b.ID()) })
+	// Both ends must have reported the peer up before b stops, or b has no
+	// up to pair its down with.
+	eventually(t, 5*time.Second, "link", func() bool {
+		return hasPeers(a, b.ID()) && da.countUps(b.ID()) == 1 && db.countUps(a.ID()) == 1
+	})
 	start := time.Now()
 	b.Stop()
 	b.Stop() // idempotent
