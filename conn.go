@@ -130,11 +130,13 @@ func (r *registry) shard(id string) *registryShard {
 // concurrent BroadcastAll either misses c or finds first already queued.
 func (r *registry) add(c *conn, first []byte) {
 	s := r.shard(c.id)
+	// Counted before server_ready is queued: a client that has read it must
+	// find itself in ConnectionCount.
+	r.count.Add(1)
 	s.mu.Lock()
 	_ = c.send(first)
 	s.conns[c.id] = c
 	s.mu.Unlock()
-	r.count.Add(1)
 }
 
 // remove deletes id and reports whether it was present.
