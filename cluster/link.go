@@ -59,6 +59,10 @@ type link struct {
 	lastSeen    atomic.Int64 // unix nanos of the last frame received
 	rtt         atomic.Int64 // nanoseconds
 	ready       atomic.Bool  // the peer's interest is known; Publish may use the link
+	// inherit is the ready link this one replaced, until this one is ready:
+	// Publish routes by its interest meanwhile, so that replacing a link
+	// (duplicate resolution) skips no publication.
+	inherit atomic.Pointer[link]
 	graceful    atomic.Bool  // the peer sent SHUTDOWN
 
 	wake       chan struct{} // cap 1: queue not empty
@@ -247,6 +251,16 @@ func (l *link) reason() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.closeErr
+}
+
+// routes reports whether Publish sends topic name on l: by the peer's
+// interest once l is ready, by the interest of the link it replaced before.
+func (l *link) routes(name string) bool {
+	if l.ready.Load() {
+		return l.wants(name)
+	}
+	prev := l.inherit.Load()
+	return prev != nil && prev.wants(name)
 }
 
 // wants reports whether the peer has asked for messages on topic name.

@@ -245,7 +245,7 @@ func (n *Node) Publish(topic string, payload []byte) int {
 	var b []byte
 	queued := 0
 	for _, l := range *n.links.Load() {
-		if !l.ready.Load() || !l.wants(topic) {
+		if !l.routes(topic) {
 			continue
 		}
 		if b == nil {
@@ -458,6 +458,13 @@ func (n *Node) install(l *link) error {
 	if old != nil && old.ready.Load() && old.isClosed() {
 		p.lost = true // lost before its teardown reached detach
 	}
+	if old != nil && !old.isClosed() {
+		if old.ready.Load() {
+			l.inherit.Store(old)
+		} else if prev := old.inherit.Load(); prev != nil {
+			l.inherit.Store(prev)
+		}
+	}
 	p.link = l
 	l.replaced = old
 	n.publishLinksLocked()
@@ -486,6 +493,7 @@ func (n *Node) linkReady(l *link) {
 		return
 	}
 	l.ready.Store(true)
+	l.inherit.Store(nil)
 	if p.timer != nil {
 		p.timer.Stop()
 		p.timer = nil
