@@ -62,8 +62,8 @@ type link struct {
 	// inherit is the ready link this one replaced, until this one is ready:
 	// Publish routes by its interest meanwhile, so that replacing a link
 	// (duplicate resolution) skips no publication.
-	inherit atomic.Pointer[link]
-	graceful    atomic.Bool  // the peer sent SHUTDOWN
+	inherit  atomic.Pointer[link]
+	graceful atomic.Bool // the peer sent SHUTDOWN
 
 	wake       chan struct{} // cap 1: queue not empty
 	done       chan struct{} // closed by close
