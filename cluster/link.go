@@ -59,11 +59,11 @@ type link struct {
 	lastSeen    atomic.Int64 // unix nanos of the last frame received
 	rtt         atomic.Int64 // nanoseconds
 	ready       atomic.Bool  // the peer's interest is known; Publish may use the link
+	graceful    atomic.Bool  // the peer sent SHUTDOWN
 	// inherit is the ready link this one replaced, until this one is ready:
 	// Publish routes by its interest meanwhile, so that replacing a link
 	// (duplicate resolution) skips no publication.
-	inherit  atomic.Pointer[link]
-	graceful atomic.Bool // the peer sent SHUTDOWN
+	inherit atomic.Pointer[link]
 
 	wake       chan struct{} // cap 1: queue not empty
 	done       chan struct{} // closed by close
