@@ -28,7 +28,7 @@ const (
 type authGate struct {
 	s     *Server
 	c     *conn
-	h     hello
+	h     upgrade
 	state atomic.Int32
 	timer *time.Timer
 }
@@ -38,7 +38,8 @@ var _ wsconn.Handler = (*authGate)(nil)
 // awaitAuth adopts a connection that must authenticate with its first
 // message. It counts against MaxConnections while it waits.
 func (s *Server) awaitAuth(nc net.Conn, buffered []byte, r *http.Request) {
-	g := &authGate{s: s, c: s.newConn(r), h: hello{query: r.URL.Query(), cookies: r.Header.Get("Cookie")}}
+	u := upgradeOf(r)
+	g := &authGate{s: s, c: s.newConn(u), h: u}
 	// The timer exists (stopped) before the connection can close, and is
 	// armed once g.c.ws is set.
 	g.timer = time.AfterFunc(time.Hour, func() { g.fail(errNoAuthMessage) })

@@ -124,7 +124,8 @@ func authErrorFrame(authErr error) []byte {
 // while making it visible (so the client can use its id as soon as it reads
 // server_ready), emits its connect event and only then starts reading.
 func (s *Server) register(nc net.Conn, buffered []byte, r *http.Request, claims *auth.Claims) {
-	c := s.newConn(r)
+	u := upgradeOf(r)
+	c := s.newConn(u)
 	ws, err := s.engine.Adopt(nc, (*engineHandler)(s), wsconn.AdoptOptions{
 		Buffered: buffered,
 		Context:  c,
@@ -135,30 +136,36 @@ func (s *Server) register(nc net.Conn, buffered []byte, r *http.Request, claims 
 		return
 	}
 	c.ws = ws
-	s.activate(c, claims, hello{query: r.URL.Query(), cookies: r.Header.Get("Cookie")})
+	s.activate(c, claims, u)
 	ws.Resume()
 }
 
-// newConn makes the engine state of a connection upgraded by r.
-func (s *Server) newConn(r *http.Request) *conn {
+// newConn makes the engine state of a connection upgraded with u.
+func (s *Server) newConn(u upgrade) *conn {
 	return &conn{
 		id:      protocol.NewID(),
 		srv:     s,
-		msgpack: r.URL.Query().Get("format") == "msgpack",
+		msgpack: u.query.Get("format") == "msgpack",
 	}
 }
 
-// hello is what activate needs from the upgrade request.
-type hello struct {
+// upgrade is what activate needs from the upgrade request, kept after the
+// request is gone.
+type upgrade struct {
 	query   url.Values
 	cookies string
+}
+
+// upgradeOf keeps the query and cookies of an upgrade request.
+func upgradeOf(r *http.Request) upgrade {
+	return upgrade{query: r.URL.Query(), cookies: r.Header.Get("Cookie")}
 }
 
 // activate makes an adopted connection visible: it queues server_ready
 // while registering it, emits its connect event and handles ?topics. The
 // connection must not be reading yet (paused, or inside its own OnMessage),
 // so that the connect event precedes its first message.
-func (s *Server) activate(c *conn, claims *auth.Claims, h hello) {
+func (s *Server) activate(c *conn, claims *auth.Claims, h upgrade) {
 	if claims != nil {
 		c.userID = claims.Subject
 		if claims.Topics != nil {
