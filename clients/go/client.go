@@ -481,15 +481,15 @@ func (c *Client) Topics() []string {
 // ErrNotConnected between connections: messages are not queued.
 func (c *Client) Send(typ string, payload any) error {
 	c.mu.Lock()
-	s := c.sess
+	s, stopped := c.sess, c.err != nil
 	c.mu.Unlock()
 	if s == nil {
-		select {
-		case <-c.runDone:
+		// c.err is set before EventClosed is queued and Done is closed, so
+		// a caller that saw either gets ErrClosed, never ErrNotConnected.
+		if stopped {
 			return ErrClosed
-		default:
-			return ErrNotConnected
 		}
+		return ErrNotConnected
 	}
 	text, err := envelope(typ, payload, time.Now())
 	if err != nil {
