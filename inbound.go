@@ -139,12 +139,16 @@ func (s *Server) clientHello(c *conn, msg map[string]any, now time.Time) {
 			s.sendPlain(c, protocol.Error(protocol.CodeKeyExchangeFailed, err.Error(), 0, now))
 		}
 	}
+	if sess != nil {
+		// Counted before the reply, so a client that has server_hello
+		// finds itself in the metrics.
+		s.stats.encryptedConns.Add(1)
+	}
 	s.sendPlain(c, s.serverHello(c, hello.ProtocolVersion, serverKey, now))
 	if sess != nil {
 		// Stored after server_hello is queued: every frame queued from now
 		// on is sealed, and the client has the key before the first one.
 		c.e2e.Store(sess)
-		s.stats.encryptedConns.Add(1)
 	}
 }
 
