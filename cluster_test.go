@@ -21,7 +21,10 @@ func clusterNodes(t *testing.T, n int) []*wse.Server {
 			Presence:            wse.PresenceConfig{Enabled: true},
 			Recovery:            wse.RecoveryConfig{Enabled: true},
 		})
-		cc := wse.ClusterConfig{NodeID: fmt.Sprintf("node-%d", i), Heartbeat: 100 * time.Millisecond, DeadAfter: 500 * time.Millisecond}
+		// No test here waits for failure detection (a stopped node sends
+		// SHUTDOWN), so a long DeadAfter keeps a loaded machine's late
+		// heartbeat from dropping a link, and its messages, mid-test.
+		cc := wse.ClusterConfig{NodeID: fmt.Sprintf("node-%d", i), Heartbeat: 200 * time.Millisecond, DeadAfter: 5 * time.Second}
 		if i > 0 {
 			cc.Seeds = []string{nodes[0].ClusterAddr()}
 		}
