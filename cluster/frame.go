@@ -30,6 +30,7 @@ const (
 	framePeerList     frameType = 11 // known members: node id, address, repeated
 	framePresence     frameType = 12 // one presence change
 	framePresenceSync frameType = 13 // full presence state, chunked (flagMore)
+	frameRetire       frameType = 14 // sender sends nothing more on this link; its replacement carries on
 )
 
 // Frame flags. Like frame types, their bit values are wire format: append-only.
@@ -50,8 +51,12 @@ const (
 	CapPresence uint32 = 1 << 1
 	// CapGossip: the node sends and accepts PEER_ANNOUNCE and PEER_LIST.
 	CapGossip uint32 = 1 << 2
+	// CapRetire: the node ends a link replaced by a duplicate with RETIRE
+	// after the frames already queued, and reads the old link up to the
+	// peer's RETIRE, so that the replacement loses nothing in flight.
+	CapRetire uint32 = 1 << 3
 	// localCaps is what this implementation supports.
-	localCaps = CapInterest | CapPresence | CapGossip
+	localCaps = CapInterest | CapPresence | CapGossip | CapRetire
 )
 
 const (

@@ -29,8 +29,12 @@ const (
 	pingPayload = 8
 )
 
-// errPeerShutdown ends a reader that received SHUTDOWN.
-var errPeerShutdown = errors.New("cluster: peer shut down")
+var (
+	// errPeerShutdown ends a reader that received SHUTDOWN.
+	errPeerShutdown = errors.New("cluster: peer shut down")
+	// errPeerRetired ends a reader that received RETIRE.
+	errPeerRetired = errors.New("cluster: peer retired the link")
+)
 
 // outFrame is one encoded frame waiting in a send queue.
 type outFrame struct {
@@ -74,14 +78,16 @@ type link struct {
 	// queue holds frames for the writer; spare is the writer's last batch,
 	// reused. msgs counts MSG frames in queue. While syncing, control frames
 	// from Interest and SendPresence wait in pending so that they follow the
-	// initial RESYNC and PRESENCE_SYNC. All guarded by mu.
-	queue    []outFrame
-	spare    []outFrame
-	msgs     int
-	syncing  bool
-	pending  []outFrame
-	closed   bool
-	closeErr error
+	// initial RESYNC and PRESENCE_SYNC. successor is the link that
+	// replaced this one once it retires. All guarded by mu.
+	queue     []outFrame
+	spare     []outFrame
+	msgs      int
+	syncing   bool
+	pending   []outFrame
+	successor *link
+	closed    bool
+	closeErr  error
 
 	imu sync.RWMutex
 	// The peer's interest: all (the peer gets everything), drained (the
@@ -148,12 +154,18 @@ func (l *link) signal() {
 }
 
 // sendMsg queues a MSG frame, failing with ErrQueueFull or ErrLinkClosed.
+// A retired link passes the frame to its successor: a Publish that read
+// the link list before the replacement still reaches the peer.
 func (l *link) sendMsg(b []byte) error {
 	l.mu.Lock()
 	switch {
 	case l.closed:
 		l.mu.Unlock()
 		return ErrLinkClosed
+	case l.successor != nil:
+		next := l.successor
+		l.mu.Unlock()
+		return next.sendMsg(b)
 	case l.msgs >= l.n.cfg.SendQueue:
 		l.mu.Unlock()
 		return ErrQueueFull
@@ -168,10 +180,11 @@ func (l *link) sendMsg(b []byte) error {
 // sendControl queues a control frame. While the initial sync is being queued
 // it waits in pending, so it cannot overtake the sync. A peer so slow that
 // control frames pile up beyond SendQueue+controlSlack loses the link (a new
-// link resynchronizes everything).
+// link resynchronizes everything). A retired link drops them: its
+// successor's initial sync carries the same state.
 func (l *link) sendControl(b []byte, typ frameType) {
 	l.mu.Lock()
-	if l.closed {
+	if l.closed || l.successor != nil {
 		l.mu.Unlock()
 		return
 	}
@@ -196,7 +209,7 @@ func (l *link) sendControl(b []byte, typ frameType) {
 // sync itself, and SHUTDOWN.
 func (l *link) sendFirst(b []byte, typ frameType) {
 	l.mu.Lock()
-	if !l.closed {
+	if !l.closed && l.successor == nil {
 		l.queue = append(l.queue, outFrame{b: b, typ: typ})
 	}
 	l.mu.Unlock()
@@ -206,7 +219,9 @@ func (l *link) sendFirst(b []byte, typ frameType) {
 // endSync releases the control frames held back while the sync was queued.
 func (l *link) endSync() {
 	l.mu.Lock()
-	l.queue = append(l.queue, l.pending...)
+	if l.successor == nil {
+		l.queue = append(l.queue, l.pending...)
+	}
 	l.pending = nil
 	l.syncing = false
 	l.mu.Unlock()
@@ -234,6 +249,24 @@ func (l *link) close(err error) {
 	// Closing the TCP connection, not the TLS stream, never blocks on a
 	// close_notify write to a peer that does not read.
 	_ = l.raw.Close()
+}
+
+// retire ends l in favour of next, its replacement after duplicate
+// resolution, without losing what l carries: the frames already queued go
+// out, then RETIRE, and the reader goes on until the peer's RETIRE (next's
+// reader starts only then, so deliveries stay in order). Publications that
+// still reach l are passed to next. DeadAfter bounds the whole handoff.
+func (l *link) retire(next *link) {
+	l.mu.Lock()
+	if l.closed || l.successor != nil {
+		l.mu.Unlock()
+		return
+	}
+	l.successor = next
+	l.queue = append(l.queue, outFrame{b: encodeFrame(frameRetire, 0, "", nil), typ: frameRetire})
+	l.mu.Unlock()
+	l.signal()
+	time.AfterFunc(l.n.cfg.DeadAfter, func() { l.close(ErrDuplicateLink) })
 }
 
 // isClosed reports whether close was called.
@@ -286,7 +319,8 @@ func (l *link) wants(name string) bool {
 
 // writeLoop sends queued frames in batches through a buffered writer, and
 // a PING every Heartbeat. It closes the link on a write error and after
-// writing SHUTDOWN.
+// writing SHUTDOWN, and stops after writing RETIRE (the reader ends the
+// link once the peer's RETIRE arrives).
 func (l *link) writeLoop() {
 	defer close(l.writerDone)
 	cfg := &l.n.cfg
@@ -325,40 +359,43 @@ func (l *link) writeLoop() {
 		case err != nil:
 			l.close(err)
 			return
-		case last:
+		case last == frameShutdown:
 			l.close(nil)
+			return
+		case last == frameRetire:
 			return
 		}
 	}
 }
 
-// writeBatch writes and flushes batch, stopping after a SHUTDOWN frame
-// (last reports that). Counters move only when the flush succeeds.
-func (l *link) writeBatch(bw *bufio.Writer, batch []outFrame) (last bool, err error) {
+// writeBatch writes and flushes batch, stopping after a SHUTDOWN or RETIRE
+// frame (last is then its type, 0 otherwise). Counters move only when the
+// flush succeeds.
+func (l *link) writeBatch(bw *bufio.Writer, batch []outFrame) (last frameType, err error) {
 	if len(batch) == 0 {
-		return false, nil
+		return 0, nil
 	}
 	if err := l.conn.SetWriteDeadline(time.Now().Add(l.n.cfg.DeadAfter)); err != nil {
-		return false, err
+		return 0, err
 	}
 	var bytes, msgs uint64
 	frames := uint64(0)
 	for _, f := range batch {
 		if _, err := bw.Write(f.b); err != nil {
-			return false, err
+			return 0, err
 		}
 		bytes += uint64(len(f.b))
 		frames++
 		if f.typ == frameMsg {
 			msgs++
 		}
-		if f.typ == frameShutdown {
-			last = true
+		if f.typ == frameShutdown || f.typ == frameRetire {
+			last = f.typ
 			break
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return false, err
+		return 0, err
 	}
 	st := &l.n.stats
 	st.bytesSent.Add(bytes)
@@ -385,8 +422,19 @@ func (l *link) run() {
 		n.linkReady(l)
 	}
 	err := l.readLoop()
-	if errors.Is(err, errPeerShutdown) {
+	switch {
+	case errors.Is(err, errPeerShutdown):
 		err = nil
+	case errors.Is(err, errPeerRetired):
+		// The peer sends nothing more here. It reads on until our RETIRE,
+		// which follows as soon as this side installs the replacement too.
+		timer := time.NewTimer(n.cfg.DeadAfter)
+		select {
+		case <-l.writerDone:
+		case <-timer.C:
+		}
+		timer.Stop()
+		err = ErrDuplicateLink
 	}
 	l.close(err)
 	<-l.writerDone
@@ -495,6 +543,8 @@ func (l *link) handle(f frame) error {
 	case frameShutdown:
 		l.graceful.Store(true)
 		return errPeerShutdown
+	case frameRetire:
+		return errPeerRetired
 	case frameDrain:
 		l.imu.Lock()
 		l.drained = true

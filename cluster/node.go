@@ -48,6 +48,9 @@ type Node struct {
 	targets   map[string]*target
 	pending   map[net.Conn]struct{}
 	selfAddrs map[string]struct{}
+	// retiring holds replaced links still handing over to their successor
+	// (link.retire); Stop flushes and closes them.
+	retiring map[*link]struct{}
 	// departed holds peers reported down, so that their return counts as
 	// a reconnect; at most MaxPeers entries.
 	departed map[string]struct{}
@@ -88,6 +91,7 @@ func New(cfg Config, d Delegate) (*Node, error) {
 		peers:     make(map[string]*peer),
 		targets:   make(map[string]*target),
 		pending:   make(map[net.Conn]struct{}),
+		retiring:  make(map[*link]struct{}),
 		selfAddrs: make(map[string]struct{}),
 		departed:  make(map[string]struct{}),
 	}
@@ -172,6 +176,10 @@ func (n *Node) shutdown(graceful bool) {
 				p.timer = nil
 			}
 		}
+		retiring := make([]*link, 0, len(n.retiring))
+		for l := range n.retiring {
+			retiring = append(retiring, l)
+		}
 		n.mu.Unlock()
 		n.cancel()
 		if ln != nil {
@@ -193,9 +201,20 @@ func (n *Node) shutdown(graceful bool) {
 				case <-flush.Done():
 				}
 			}
+			// A retiring link's frames are older than its successor's:
+			// they get the same chance to go out.
+			for _, l := range retiring {
+				select {
+				case <-l.writerDone:
+				case <-flush.Done():
+				}
+			}
 			cancel()
 		}
 		for _, l := range links {
+			l.close(ErrStopped)
+		}
+		for _, l := range retiring {
 			l.close(ErrStopped)
 		}
 		n.wg.Wait()
@@ -438,7 +457,8 @@ func (n *Node) publishLinksLocked() {
 // replaces the first unless the first is preferred (dialed by the lower
 // node id) and the second is not, in which case it fails with
 // ErrDuplicateLink. Both ends apply the same rule, so exactly one link per
-// pair of nodes survives.
+// pair of nodes survives. The replaced link retires (its frames in flight
+// are delivered before l's) when the peer supports it, else it closes.
 func (n *Node) install(l *link) error {
 	n.mu.Lock()
 	if n.stopped {
@@ -465,11 +485,19 @@ func (n *Node) install(l *link) error {
 			l.inherit.Store(prev)
 		}
 	}
+	retire := old != nil && old.caps&CapRetire != 0 && !old.isClosed()
+	if retire {
+		n.retiring[old] = struct{}{}
+	}
 	p.link = l
 	l.replaced = old
 	n.publishLinksLocked()
 	n.mu.Unlock()
-	if old != nil {
+	switch {
+	case retire:
+		n.log.Debug("cluster: link replaced by a preferred one; retiring it", "peer", l.peerID)
+		old.retire(l)
+	case old != nil:
 		n.log.Debug("cluster: link replaced by a preferred one", "peer", l.peerID)
 		old.close(ErrDuplicateLink)
 	}
@@ -519,6 +547,7 @@ func (n *Node) linkReady(l *link) {
 func (n *Node) detach(l *link) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	delete(n.retiring, l)
 	p := n.peers[l.peerID]
 	if p == nil || p.link != l {
 		return
