@@ -268,7 +268,7 @@ func TestClientSubscriptionPolicies(t *testing.T) {
 		p := payload(c.readType("subscription_update"))
 		failed := p["failed_topics"].([]any)
 		if p["success"] != true || len(p["success_topics"].([]any)) != 0 || len(failed) != 1 ||
-			failed[0].(map[string]any)["code"] != "FORBIDDEN" {
+			failed[0] != "news" || p["failed_codes"].(map[string]any)["news"] != "FORBIDDEN" {
 			t.Fatalf("reply %v", p)
 		}
 	})
@@ -279,7 +279,7 @@ func TestClientSubscriptionPolicies(t *testing.T) {
 		c.send(subscribeReq("user:alice", "user:bob", "prices.btc", "bad\u0001topic"))
 		p := payload(c.readType("subscription_update"))
 		got, _ := json.Marshal(p)
-		want := `{"action":"subscribe","failed_topics":[{"code":"FORBIDDEN","topic":"user:bob"},{"code":"INVALID_TOPIC","topic":"bad\u0001topic"}],"success":true,"success_topics":["user:alice","prices.btc"]}`
+		want := `{"action":"subscribe","failed_codes":{"bad\u0001topic":"INVALID_TOPIC","user:bob":"FORBIDDEN"},"failed_topics":["user:bob","bad\u0001topic"],"success":true,"success_topics":["user:alice","prices.btc"]}`
 		if string(got) != want {
 			t.Fatalf("reply %s\nwant  %s", got, want)
 		}
@@ -299,7 +299,11 @@ func TestClientSubscriptionPolicies(t *testing.T) {
 		}
 		c.send(`{"c":"WSE","t":"subscription","p":{"action":"unsubscribe","topics":["prices.btc"]}}`)
 		p = payload(c.readType("subscription_update"))
-		if p["action"] != "unsubscribe" || srv.TopicSubscriberCount("prices.btc") != 0 {
+		// success_topics stays empty: the TypeScript client would confirm
+		// (and later resubscribe) whatever it lists.
+		left, _ := json.Marshal(p["unsubscribed_topics"])
+		if p["action"] != "unsubscribe" || len(p["success_topics"].([]any)) != 0 || string(left) != `["prices.btc"]` ||
+			srv.TopicSubscriberCount("prices.btc") != 0 {
 			t.Fatalf("unsubscribe reply %v", p)
 		}
 	})
@@ -336,7 +340,7 @@ func TestSubscriptionLimit(t *testing.T) {
 	c, m := ready(t, wsURL(srv, ""), http.Header{})
 	c.send(subscribeReq("a", "b", "c"))
 	p := payload(c.readType("subscription_update"))
-	if len(p["success_topics"].([]any)) != 2 || p["failed_topics"].([]any)[0].(map[string]any)["code"] != "LIMIT" {
+	if len(p["success_topics"].([]any)) != 2 || p["failed_topics"].([]any)[0] != "c" || p["failed_codes"].(map[string]any)["c"] != "LIMIT" {
 		t.Fatalf("reply %v", p)
 	}
 	if err := srv.Subscribe(connID(m), []string{"d"}, nil); !errors.Is(err, wse.ErrSubscriptionLimit) {

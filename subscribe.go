@@ -222,7 +222,7 @@ func (s *Server) handleSubscription(c *conn, msg map[string]any) {
 	switch req.Action {
 	case "unsubscribe":
 		s.unsubscribeConn(c, req.Topics)
-		reply.SuccessTopics = req.Topics
+		reply.Unsubscribed = req.Topics
 	case "subscribe":
 		var granted []string
 		for _, t := range req.Topics {

@@ -78,7 +78,7 @@ func TestBuildersWriteFieldsInContractOrder(t *testing.T) {
 		{"presence", Presence(TypePresenceJoin, "room", "u1", []byte(`{"a":1}`)), `{"c":"WSE","t":"presence_join","p":{`,
 			[]string{"c", "t", "p", "v"}, []string{"topic", "user_id", "data"}},
 		{"subscription_update", sub, `{"c":"WSE","t":"subscription_update","p":{`, []string{"c", "t", "p", "v"},
-			[]string{"action", "success", "success_topics", "failed_topics"}},
+			[]string{"action", "success", "success_topics", "failed_topics", "failed_codes"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

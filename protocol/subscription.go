@@ -126,40 +126,54 @@ type RecoveryResult struct {
 type SubscriptionReply struct {
 	Action        string                    // the request's action
 	Success       bool                      // true unless the whole request failed
-	SuccessTopics []string                  // topics granted (or left)
+	SuccessTopics []string                  // topics granted by a subscribe
 	FailedTopics  []FailedTopic             // topics refused, with a code
+	Unsubscribed  []string                  // topics left by an unsubscribe
 	Recovery      map[string]RecoveryResult // per-topic recovery; omitted when empty
 }
 
 // Frame builds the subscription_update reply (PROTOCOL §4):
-// {"c":"WSE","t":"subscription_update","p":{"action":…,"success":…,"success_topics":[…],"failed_topics":[…],"recovery"?:{…}},"v":1}.
-// success_topics and failed_topics are always arrays; recovery topics are
-// written in sorted order.
+// {"c":"WSE","t":"subscription_update","p":{"action":…,"success":…,"success_topics":[…],"failed_topics":[…],"failed_codes":{…},"unsubscribed_topics"?:[…],"recovery"?:{…}},"v":1}.
+//
+// The shape follows what both existing clients read: the TypeScript client
+// confirms every entry of success_topics as subscribed whatever the action,
+// so an unsubscribe lists its topics under unsubscribed_topics (present
+// for that action only) and leaves success_topics empty; and it keeps
+// failed_topics entries as topic names, so they are strings, with each
+// refused topic's code in failed_codes. Lists are always arrays;
+// failed_codes is always an object; recovery topics are sorted.
 func (r SubscriptionReply) Frame() []byte {
-	b := make([]byte, 0, 128+32*(len(r.SuccessTopics)+len(r.FailedTopics))+96*len(r.Recovery))
+	b := make([]byte, 0, 128+32*(len(r.SuccessTopics)+len(r.Unsubscribed))+64*len(r.FailedTopics)+96*len(r.Recovery))
 	b = append(b, `{"c":"WSE","t":"subscription_update","p":{"action":`...)
 	b = appendString(b, r.Action)
 	b = append(b, `,"success":`...)
 	b = appendBool(b, r.Success)
-	b = append(b, `,"success_topics":[`...)
-	for i, t := range r.SuccessTopics {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, t)
-	}
-	b = append(b, `],"failed_topics":[`...)
+	b = append(b, `,"success_topics":`...)
+	b = appendStrings(b, r.SuccessTopics)
+	b = append(b, `,"failed_topics":[`...)
 	for i, f := range r.FailedTopics {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"topic":`...)
 		b = appendString(b, f.Topic)
-		b = append(b, `,"code":`...)
-		b = appendString(b, f.Code)
-		b = append(b, '}')
 	}
-	b = append(b, ']')
+	b = append(b, `],"failed_codes":{`...)
+	for i, f := range r.FailedTopics {
+		if slices.ContainsFunc(r.FailedTopics[:i], func(g FailedTopic) bool { return g.Topic == f.Topic }) {
+			continue // a topic listed twice in the request: one key
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, f.Topic)
+		b = append(b, ':')
+		b = appendString(b, f.Code)
+	}
+	b = append(b, '}')
+	if r.Action == "unsubscribe" {
+		b = append(b, `,"unsubscribed_topics":`...)
+		b = appendStrings(b, r.Unsubscribed)
+	}
 	if len(r.Recovery) > 0 {
 		b = append(b, `,"recovery":{`...)
 		topics := make([]string, 0, len(r.Recovery))
@@ -209,4 +223,16 @@ func ParseClientHello(msg map[string]any) ClientHello {
 	h.Encryption, _ = features["encryption"].(bool)
 	h.EncryptionPublicKey, _ = p["encryption_public_key"].(string)
 	return h
+}
+
+// appendStrings appends ss as a JSON array of strings.
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
 }

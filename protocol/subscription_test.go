@@ -76,19 +76,21 @@ func TestSubscriptionReplyFrameMatchesProtocol(t *testing.T) {
 		want  string
 	}{
 		{"empty lists are arrays", SubscriptionReply{Action: "subscribe", Success: true},
-			`{"c":"WSE","t":"subscription_update","p":{"action":"subscribe","success":true,"success_topics":[],"failed_topics":[]},"v":1}`},
+			`{"c":"WSE","t":"subscription_update","p":{"action":"subscribe","success":true,"success_topics":[],"failed_topics":[],"failed_codes":{}},"v":1}`},
 		{"full", SubscriptionReply{
 			Action: "subscribe", Success: true, SuccessTopics: []string{"b", "a"},
-			FailedTopics: []FailedTopic{{"x", CodeForbidden}, {"y\n", CodeInvalidTopic}},
+			FailedTopics: []FailedTopic{{"x", CodeForbidden}, {"y\n", CodeInvalidTopic}, {"x", CodeForbidden}},
 			Recovery: map[string]RecoveryResult{
 				"b": {Epoch: "0000abcd", Offset: 7, Recovered: true, Count: 3},
 				"a": {Epoch: "", Offset: 0, Recovered: false, Count: 0},
 			},
 		}, `{"c":"WSE","t":"subscription_update","p":{"action":"subscribe","success":true,"success_topics":["b","a"],` +
-			`"failed_topics":[{"topic":"x","code":"FORBIDDEN"},{"topic":"y\n","code":"INVALID_TOPIC"}],` +
+			`"failed_topics":["x","y\n","x"],"failed_codes":{"x":"FORBIDDEN","y\n":"INVALID_TOPIC"},` +
 			`"recovery":{"a":{"epoch":"","offset":0,"recovered":false,"count":0},"b":{"epoch":"0000abcd","offset":7,"recovered":true,"count":3}}},"v":1}`},
-		{"unsubscribe", SubscriptionReply{Action: "unsubscribe", Success: false, SuccessTopics: []string{"a"}},
-			`{"c":"WSE","t":"subscription_update","p":{"action":"unsubscribe","success":false,"success_topics":["a"],"failed_topics":[]},"v":1}`},
+		{"unsubscribe", SubscriptionReply{Action: "unsubscribe", Success: false, Unsubscribed: []string{"a"}},
+			`{"c":"WSE","t":"subscription_update","p":{"action":"unsubscribe","success":false,"success_topics":[],"failed_topics":[],"failed_codes":{},"unsubscribed_topics":["a"]},"v":1}`},
+		{"unsubscribe of nothing", SubscriptionReply{Action: "unsubscribe", Success: true},
+			`{"c":"WSE","t":"subscription_update","p":{"action":"unsubscribe","success":true,"success_topics":[],"failed_topics":[],"failed_codes":{},"unsubscribed_topics":[]},"v":1}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

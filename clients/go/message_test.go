@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -255,5 +256,34 @@ func TestAppendJSONStringReplacesInvalidUTF8(t *testing.T) {
 	var s string
 	if err := json.Unmarshal(got, &s); err != nil || s != "a\ufffdb\u2028" {
 		t.Fatalf("%s decodes to %q, %v", got, s, err)
+	}
+}
+
+func TestParseReplyReadsBothShapes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, payload, want string
+	}{
+		{"engine subscribe",
+			`{"action":"subscribe","success":true,"success_topics":["a"],"failed_topics":["b","c"],"failed_codes":{"b":"FORBIDDEN","c":"LIMIT"}}`,
+			"subscribe [a] [{b FORBIDDEN} {c LIMIT}]"},
+		{"engine unsubscribe",
+			`{"action":"unsubscribe","success":true,"success_topics":[],"failed_topics":[],"failed_codes":{},"unsubscribed_topics":["a"]}`,
+			"unsubscribe [a] []"},
+		{"object failures", `{"action":"subscribe","success_topics":[],"failed_topics":[{"topic":"b","code":"INVALID_TOPIC"},7]}`,
+			"subscribe [] [{b INVALID_TOPIC}]"},
+		{"application unsubscribe reply", `{"action":"unsubscribe","success_topics":["a"]}`, "unsubscribe [a] []"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r, ok := parseReply(json.RawMessage(tc.payload))
+			if !ok {
+				t.Fatal("not parsed")
+			}
+			if got := fmt.Sprintf("%s %v %v", r.Action, r.Granted, r.Failed); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

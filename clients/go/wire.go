@@ -152,6 +152,8 @@ type wireReply struct {
 	Action        string                       `json:"action"`
 	SuccessTopics []json.RawMessage            `json:"success_topics"`
 	FailedTopics  []json.RawMessage            `json:"failed_topics"`
+	FailedCodes   map[string]string            `json:"failed_codes"`
+	Unsubscribed  []json.RawMessage            `json:"unsubscribed_topics"`
 	Recovery      map[string]wireRecoveryEntry `json:"recovery"`
 }
 
@@ -164,7 +166,10 @@ type wireRecoveryEntry struct {
 }
 
 // parseReply parses the payload of a subscription_update reply. Entries of
-// unexpected types are skipped; failed topics may be objects or strings.
+// unexpected types are skipped; failed topics may be strings (with their
+// codes in failed_codes) or {topic, code} objects. An unsubscribe reply
+// lists its topics in unsubscribed_topics, or in success_topics when it
+// has no such key (an application's own reply in app mode).
 func parseReply(p json.RawMessage) (reply, bool) {
 	var w wireReply
 	if json.Unmarshal(p, &w) != nil {
@@ -174,7 +179,11 @@ func parseReply(p json.RawMessage) (reply, bool) {
 	if r.Action == "" {
 		r.Action = actionSubscribe
 	}
-	for _, raw := range w.SuccessTopics {
+	granted := w.SuccessTopics
+	if r.Action == actionUnsubscribe && w.Unsubscribed != nil {
+		granted = w.Unsubscribed
+	}
+	for _, raw := range granted {
 		if s := jsonString(bytes.TrimSpace(raw)); s != "" {
 			r.Granted = append(r.Granted, s)
 		}
@@ -182,7 +191,7 @@ func parseReply(p json.RawMessage) (reply, bool) {
 	for _, raw := range w.FailedTopics {
 		var f FailedTopic
 		if s := jsonString(bytes.TrimSpace(raw)); s != "" {
-			f.Topic = s
+			f.Topic, f.Code = s, w.FailedCodes[s]
 		} else if json.Unmarshal(raw, &f) != nil || f.Topic == "" {
 			continue
 		}
