@@ -3,6 +3,7 @@ package cluster
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -33,19 +34,21 @@ func TestReplacedLinkHandsOverWithoutLoss(t *testing.T) {
 		t.Fatal("the first link is already the preferred one")
 	}
 
-	const total = 20000
-	switched := make(chan struct{})
-	halfway := make(chan struct{}, 2)
+	// Both publish without pause until well after the switch, so that
+	// frames are queued and in flight on the old link when it is replaced.
+	stop := make(chan struct{})
+	var sent [2]atomic.Int64
 	var wg sync.WaitGroup
-	for _, pair := range []struct {
+	for k, pair := range []struct {
 		from *Node
 		to   *testDelegate
 	}{{lo, dhi}, {hi, dlo}} {
 		wg.Go(func() {
-			for i := range total {
-				if i == total/2 {
-					halfway <- struct{}{}
-					<-switched
+			for i := 0; i < 200_000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
 				}
 				if i%500 == 0 { // keep the queue far below SendQueue
 					eventually(t, 10*time.Second, "the peer to catch up", func() bool { return len(pair.to.received("t")) >= i-5000 })
@@ -54,13 +57,14 @@ func TestReplacedLinkHandsOverWithoutLoss(t *testing.T) {
 					t.Errorf("Publish %d queued for %d peers", i, got)
 					return
 				}
+				sent[k].Store(int64(i + 1))
 			}
 		})
 	}
-	<-halfway
-	<-halfway
-	// Publishing resumes at once: part of it goes out on the old link
-	// while the handoff runs.
+	atLeast := func(n int64) func() bool {
+		return func() bool { return sent[0].Load() >= n && sent[1].Load() >= n }
+	}
+	eventually(t, 10*time.Second, "publishing under way", atLeast(2000))
 	// lo already knows hi's address from the first HELLO, and its dial
 	// loop parks while linked: dial directly, as a racing dial would.
 	if err := lo.dial(&target{addr: hi.Addr(), forget: make(chan struct{})}); err != nil {
@@ -70,16 +74,22 @@ func TestReplacedLinkHandsOverWithoutLoss(t *testing.T) {
 		a, b := *lo.links.Load(), *hi.links.Load()
 		return len(a) == 1 && a[0] != first && a[0].preferred && len(b) == 1 && b[0].preferred
 	})
-	close(switched)
+	eventually(t, 10*time.Second, "publishing after the switch", atLeast(max(sent[0].Load(), sent[1].Load())+2000))
+	close(stop)
 	wg.Wait()
 	eventually(t, 10*time.Second, "the preferred link up", func() bool {
 		a := *lo.links.Load()
 		return len(a) == 1 && a[0].preferred && a[0].ready.Load()
 	})
 
-	for _, d := range []*testDelegate{dlo, dhi} {
+	for k, d := range []*testDelegate{dhi, dlo} {
+		total := int(sent[k].Load())
 		eventually(t, 10*time.Second, "every message", func() bool { return len(d.received("t")) >= total })
-		for i, p := range d.received("t") {
+		got := d.received("t")
+		if len(got) != total {
+			t.Fatalf("%d messages received, %d sent", len(got), total)
+		}
+		for i, p := range got {
 			if p.payload != strconv.Itoa(i) {
 				t.Fatalf("message %d is %q (lost, duplicated or reordered)", i, p.payload)
 			}
@@ -91,4 +101,34 @@ func TestReplacedLinkHandsOverWithoutLoss(t *testing.T) {
 		}
 	}
 	checkOneLinkPerPair(t, lo, hi)
+}
+
+// TestStopDuringHandoffDoesNotWaitForIt stops both nodes right after a
+// link was replaced: Stop must not sit out the handoff's DeadAfter bound.
+func TestStopDuringHandoffDoesNotWaitForIt(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.DeadAfter = time.Minute
+	n1, n2 := startNode(t, cfg, newTestDelegate()), startNode(t, cfg, newTestDelegate())
+	lo, hi := n1, n2
+	if hi.ID() < lo.ID() {
+		lo, hi = hi, lo
+	}
+	hi.addTarget(lo.Addr(), "", false)
+	eventually(t, 5*time.Second, "link up", func() bool { return hasPeers(lo, hi.ID()) && hasPeers(hi, lo.ID()) })
+	if err := lo.dial(&target{addr: hi.Addr(), forget: make(chan struct{})}); err != nil {
+		t.Fatalf("second dial: %v", err)
+	}
+	for _, n := range []*Node{lo, hi} {
+		stopped := make(chan struct{})
+		go func() {
+			n.Stop()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Stop of %s still waiting after 10 s (DeadAfter is a minute)", n.ID())
+		}
+	}
 }
