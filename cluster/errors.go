@@ -31,4 +31,8 @@ var (
 	ErrDuplicateLink = errors.New("cluster: duplicate link")
 	// ErrPeerTimeout reports a link closed because no frame arrived within DeadAfter.
 	ErrPeerTimeout = errors.New("cluster: peer timed out")
+	// ErrLinkDown is recorded in a DLQEntry for a message published while
+	// an interested peer had lost its link and not yet relinked (nor been
+	// declared down): it was not sent.
+	ErrLinkDown = errors.New("cluster: peer link down")
 )

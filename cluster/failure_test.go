@@ -264,3 +264,41 @@ func TestStopLeavesNoGoroutines(t *testing.T) {
 	a.Stop()
 	eventually(t, 5*time.Second, "goroutines gone", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+// TestPublishToAPeerWithoutLinkIsDeadLettered kills a peer: until it is
+// declared down, what it would have received is counted and dead-lettered
+// with ErrLinkDown instead of skipped silently; after that nothing is.
+func TestPublishToAPeerWithoutLinkIsDeadLettered(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.DeadAfter = 2 * time.Second
+	da, db := newTestDelegate(), newTestDelegate()
+	a := startNode(t, cfg, da)
+	b := startNode(t, testConfig(a.Addr()), db)
+	subscribe(b, db, "t", true)
+	eventually(t, 5*time.Second, "interest", func() bool { return wantsFrom(a, b.ID(), "t") })
+
+	b.shutdown(false) // like kill -9: no SHUTDOWN frame
+	eventually(t, 5*time.Second, "a loses the link", func() bool { return installedLinks(a) == 0 })
+	if da.countDowns(b.ID()) != 0 {
+		t.Skip("the machine was too slow: b was declared down before the check")
+	}
+	before := a.Stats().MessagesDropped
+	if got := a.Publish("t", []byte("missed")); got != 0 {
+		t.Fatalf("Publish queued for %d peers without a link", got)
+	}
+	a.Publish("other", []byte("nobody wanted this"))
+	if got := a.Stats().MessagesDropped - before; got != 1 {
+		t.Fatalf("%d messages counted as dropped, want 1", got)
+	}
+	dlq := a.DLQ()
+	if last := dlq[len(dlq)-1]; last.Peer != b.ID() || last.Topic != "t" || !errors.Is(last.Err, ErrLinkDown) {
+		t.Fatalf("dead letter %+v", last)
+	}
+	eventually(t, 10*time.Second, "b declared down", func() bool { return da.countDowns(b.ID()) == 1 })
+	before = a.Stats().MessagesDropped
+	a.Publish("t", []byte("nobody left"))
+	if got := a.Stats().MessagesDropped - before; got != 0 {
+		t.Fatalf("%d messages dropped for a peer that is down", got)
+	}
+}

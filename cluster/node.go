@@ -31,8 +31,11 @@ type Node struct {
 	draining atomic.Bool
 
 	// links is the copy-on-write list of installed links (ready or not),
-	// replaced under mu and read lock-free by Publish, Interest and SendPresence.
+	// replaced under mu and read lock-free by Interest and SendPresence;
+	// route is the same list with the peers Publish cannot reach, replaced
+	// together with it and read by Publish.
 	links atomic.Pointer[[]*link]
+	route atomic.Pointer[routeTable]
 
 	mu sync.Mutex
 	// Guarded by mu: the listener and its addresses, the lifecycle flags,
@@ -56,6 +59,15 @@ type Node struct {
 	departed map[string]struct{}
 }
 
+// routeTable is what Publish reads: the installed links, and the last ready
+// link of every peer that is up without a link that routes (its link was
+// lost, or a new one is not ready yet), whose interest tells which
+// publications that peer misses.
+type routeTable struct {
+	links []*link
+	downs []*link
+}
+
 // peer is what the node knows about one other node across its links.
 type peer struct {
 	id string
@@ -64,11 +76,13 @@ type peer struct {
 	// Guarded by Node.mu: link is the installed link (nil when none); up is
 	// the delegate's view (OnPeerUp delivered and no OnPeerDown since); lost
 	// says a ready link was lost (not replaced) and none is ready since;
-	// timer delivers OnPeerDown when a lost link does not come back in time.
+	// timer delivers OnPeerDown when a lost link does not come back in time;
+	// last is the last link that was ready while the peer is up.
 	link  *link
 	up    bool
 	lost  bool
 	timer *time.Timer
+	last  *link
 }
 
 // New validates cfg, loads the TLS files and returns a Node that is not yet
@@ -102,6 +116,7 @@ func New(cfg Config, d Delegate) (*Node, error) {
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.links.Store(&[]*link{})
+	n.route.Store(&routeTable{})
 	return n, nil
 }
 
@@ -257,15 +272,25 @@ func (n *Node) ID() string {
 // Publish queues a message for every connected peer that has subscribers for
 // topic (interest routing) and returns how many peers it was queued for. It
 // never blocks: a full peer queue drops the message into the dead-letter
-// queue. payload is copied into the frame; the caller keeps it. Call it only
+// queue. An interested peer whose link is down (not yet relinked, not yet
+// declared down) misses the message: that is counted and dead-lettered
+// too. payload is copied into the frame; the caller keeps it. Call it only
 // for messages published on this node, never for ones received through
 // Delegate.OnPublish.
 func (n *Node) Publish(topic string, payload []byte) int {
 	var b []byte
 	queued := 0
-	for _, l := range *n.links.Load() {
+	rt := n.route.Load()
+	// Peers routed below; a peer can be both in rt.downs and routed when
+	// its new link became ready after rt was built.
+	var routedBuf [8]string
+	routed := routedBuf[:0]
+	for _, l := range rt.links {
 		if !l.routes(topic) {
 			continue
+		}
+		if len(rt.downs) > 0 {
+			routed = append(routed, l.peerID)
 		}
 		if b == nil {
 			if len(topic) > math.MaxUint16 {
@@ -283,6 +308,11 @@ func (n *Node) Publish(topic string, payload []byte) int {
 			continue
 		}
 		queued++
+	}
+	for _, l := range rt.downs {
+		if !slices.Contains(routed, l.peerID) && l.wants(topic) {
+			n.deadLetter(l.peerID, topic, payload, ErrLinkDown)
+		}
 	}
 	return queued
 }
@@ -441,16 +471,23 @@ func (n *Node) failFrames(l *link, frames []outFrame, err error) {
 	}
 }
 
-// publishLinksLocked rebuilds the lock-free link list from the peers.
-// n.mu must be held.
+// publishLinksLocked rebuilds the lock-free link list and route table from
+// the peers. n.mu must be held; call it whenever a peer's link, its
+// readiness or the peer's up state changes.
 func (n *Node) publishLinksLocked() {
 	ls := make([]*link, 0, len(n.peers))
+	var downs []*link
 	for _, p := range n.peers {
 		if p.link != nil {
 			ls = append(ls, p.link)
 		}
+		routable := p.link != nil && (p.link.ready.Load() || p.link.inherit.Load() != nil)
+		if p.up && p.last != nil && !routable {
+			downs = append(downs, p.last)
+		}
 	}
 	n.links.Store(&ls)
+	n.route.Store(&routeTable{links: ls, downs: downs})
 }
 
 // install makes l the link to its peer. A second link to the same peer
@@ -533,6 +570,8 @@ func (n *Node) linkReady(l *link) {
 	}
 	wasUp := p.up
 	p.up = true
+	p.last = l
+	n.publishLinksLocked()
 	n.mu.Unlock()
 	n.log.Info("cluster: peer link up", "peer", l.peerID, "addr", l.address(), "inbound", l.inbound)
 	if !wasUp {
@@ -553,6 +592,9 @@ func (n *Node) detach(l *link) {
 		return
 	}
 	p.link = nil
+	if l.graceful.Load() {
+		p.last = nil // a peer that said SHUTDOWN is leaving, not missing messages
+	}
 	n.publishLinksLocked()
 	if n.stopped {
 		return
@@ -590,6 +632,8 @@ func (n *Node) peerTimeout(p *peer) {
 	}
 	p.up = false
 	p.timer = nil
+	p.last = nil
+	n.publishLinksLocked()
 	n.mu.Unlock()
 	n.log.Info("cluster: peer down", "peer", p.id)
 	n.d.OnPeerDown(p.id)
