@@ -70,7 +70,8 @@ type Client struct {
 // subscribes Options.Topics, and returns once the server replied. When the
 // server refuses the token with 4401 and Options.RefreshToken is set, it
 // refreshes the token and tries once more; a final 4401 is an error wrapping
-// both ErrAuthFailed and the *CloseError. ctx bounds the whole call; the
+// both ErrAuthFailed and the *CloseError. With Options.WaitForServer it
+// retries while the server is unreachable. ctx bounds the whole call; the
 // returned client lives until Close or a close code that stops it.
 func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	c, err := newClient(rawURL, opts)
@@ -78,6 +79,22 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	s, waiters, err := c.connect(ctx)
+	for attempt := 0; err != nil && c.opts.WaitForServer && unreachable(ctx, err); attempt++ {
+		if limit := c.opts.Reconnect.MaxAttempts; limit > 0 && attempt+1 >= limit {
+			err = fmt.Errorf("%w after %d attempts: %w", ErrGaveUp, attempt+1, err)
+			break
+		}
+		t := time.NewTimer(c.policy.Delay(attempt))
+		select {
+		case <-t.C:
+			s, waiters, err = c.connect(ctx)
+		case <-ctx.Done():
+			t.Stop()
+		}
+		if cerr := ctx.Err(); cerr != nil && err != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w; last attempt: %w", cerr, err)
+		}
+	}
 	if isAuthClose(err) && c.opts.RefreshToken != nil {
 		if err = c.refresh(ctx); err == nil {
 			s, waiters, err = c.connect(ctx)
@@ -110,6 +127,14 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	}
 	go c.run(s)
 	return c, nil
+}
+
+// unreachable reports whether a failed first connection may succeed when
+// tried again: not when ctx ended, the server closed it with a code, or
+// the key exchange failed.
+func unreachable(ctx context.Context, err error) bool {
+	var ce *CloseError
+	return ctx.Err() == nil && !errors.As(err, &ce) && !errors.Is(err, ErrKeyExchange)
 }
 
 // isAuthClose reports whether err is the server's close with 4401.

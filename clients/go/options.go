@@ -71,6 +71,13 @@ type Options struct {
 	Encryption bool
 	// Reconnect configures reconnection.
 	Reconnect Reconnect
+	// WaitForServer makes Dial retry, with the Reconnect backoff, while the
+	// server cannot be reached or does not answer (network errors, HTTP
+	// refusals such as 503 while it drains, no server_ready), until ctx
+	// ends or Reconnect.MaxAttempts attempts failed: for a service that may
+	// start before its WSE server. A close code (4401, 4403, …) still ends
+	// Dial at once. Without it Dial makes one attempt.
+	WaitForServer bool
 	// RefreshToken, when set, is called after the server closed with 4401
 	// (token refused or expired), also during Dial; the token it returns
 	// replaces Token and the client reconnects. A call may take up to 30s;

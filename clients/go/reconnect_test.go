@@ -1,8 +1,10 @@
 package wseclient_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -313,4 +315,71 @@ func TestCloseFromAHandler(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close from a handler did not stop the client")
 	}
+}
+
+func TestDialWaitsForAServerThatStartsLater(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	url := fmt.Sprintf("ws://127.0.0.1:%d/wse", port)
+	if _, err := wseclient.Dial(ctxT(t, 5*time.Second), url, wseclient.Options{}); err == nil {
+		t.Fatal("Dial without a server succeeded")
+	}
+	type result struct {
+		c   *wseclient.Client
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := wseclient.Dial(ctxT(t, 20*time.Second), url, wseclient.Options{WaitForServer: true, Reconnect: fastReconnect})
+		done <- result{c, err}
+	}()
+	// The server comes up a little later, as after a deploy: Dial keeps
+	// trying meanwhile.
+	select {
+	case r := <-done:
+		t.Fatalf("Dial returned before the server started: %v", r.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	srv := startOnPort(t, port, wse.Config{})
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("Dial: %v", r.err)
+		}
+		defer r.c.Close()
+		if got := srv.Connections(); len(got) != 1 || got[0] != r.c.ConnID() {
+			t.Fatalf("server connections %v, client %q", got, r.c.ConnID())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Dial did not return")
+	}
+}
+
+func TestDialWaitingForServerIsBounded(t *testing.T) {
+	t.Parallel()
+	url := fmt.Sprintf("ws://127.0.0.1:%d/wse", freePort(t))
+	t.Run("attempts", func(t *testing.T) {
+		t.Parallel()
+		_, err := wseclient.Dial(ctxT(t, 20*time.Second), url, wseclient.Options{WaitForServer: true,
+			Reconnect: wseclient.Reconnect{Base: time.Millisecond, MaxAttempts: 3}})
+		if !errors.Is(err, wseclient.ErrGaveUp) || !strings.Contains(err.Error(), "after 3 attempts") {
+			t.Fatalf("Dial error %v, want ErrGaveUp after 3 attempts", err)
+		}
+	})
+	t.Run("context", func(t *testing.T) {
+		t.Parallel()
+		_, err := wseclient.Dial(ctxT(t, 300*time.Millisecond), url, wseclient.Options{WaitForServer: true, Reconnect: fastReconnect})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Dial error %v, want the context's deadline", err)
+		}
+	})
+	t.Run("close code ends it", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, wse.Config{JWT: wse.JWTConfig{Secret: testSecret}})
+		_, err := wseclient.Dial(ctxT(t, 20*time.Second), wsURL(srv), wseclient.Options{WaitForServer: true, Reconnect: fastReconnect})
+		var ce *wseclient.CloseError
+		if !errors.As(err, &ce) || ce.Code != wseclient.CloseAuthFailed || !errors.Is(err, wseclient.ErrAuthFailed) {
+			t.Fatalf("Dial error %v, want 4401 at once", err)
+		}
+	})
 }
