@@ -55,6 +55,19 @@ func (c *Conn) grow(n int) {
 	c.buf = nb
 }
 
+// compact makes room at the end of the buffer before a read: it rewinds an
+// empty buffer, and moves unread bytes to the front when the buffer is full
+// or a frame header may not fit after them.
+func (c *Conn) compact() {
+	switch {
+	case c.r == c.w:
+		c.r, c.w = 0, 0
+	case c.w == len(c.buf) || len(c.buf)-c.r < wsframe.MaxHeaderLen:
+		c.w = copy(c.buf, c.buf[c.r:c.w])
+		c.r = 0
+	}
+}
+
 // Next returns the next frame: its header and unmasked payload. The payload
 // aliases the connection's buffer and is valid only until the next call.
 // Frames are returned as they come (control frames and fragments included);
@@ -65,13 +78,7 @@ func (c *Conn) Next() (wsframe.Header, []byte, error) {
 		if ok || err != nil {
 			return h, p, err
 		}
-		switch {
-		case c.r == c.w:
-			c.r, c.w = 0, 0
-		case c.w == len(c.buf) || len(c.buf)-c.r < wsframe.MaxHeaderLen:
-			c.w = copy(c.buf, c.buf[c.r:c.w])
-			c.r = 0
-		}
+		c.compact()
 		n, err := c.nc.Read(c.buf[c.w:])
 		c.ReadAt = time.Now().UnixNano()
 		c.w += n

@@ -42,17 +42,11 @@ func (c *Conn) Detach() error {
 func (c *Conn) Fd() int { return c.fd }
 
 // Fill makes one non-blocking read of a detached connection into its
-// buffer, making room first (compacting, or growing for a frame that does
-// not fit). It returns 0, nil when nothing was ready and io.EOF when the
+// buffer, compacting it first (Parse grows it for a frame that does not
+// fit). It returns 0, nil when nothing was ready and io.EOF when the
 // peer closed. Read frames with Parse.
 func (c *Conn) Fill() (int, error) {
-	switch {
-	case c.r == c.w:
-		c.r, c.w = 0, 0
-	case c.w == len(c.buf) || len(c.buf)-c.r < wsframe.MaxHeaderLen:
-		c.w = copy(c.buf, c.buf[c.r:c.w])
-		c.r = 0
-	}
+	c.compact()
 	if c.w == len(c.buf) {
 		return 0, fmt.Errorf("%w: buffer full", ErrFrameTooLarge)
 	}
