@@ -45,7 +45,7 @@ func (h *engineHandler) OnMessage(ws *wsconn.Conn, op wsconn.Opcode, data []byte
 
 	if op == wsconn.OpBinary && e2e.IsEncrypted(data) {
 		var ok bool
-		if op, data, ok = s.decrypt(c, data, now); !ok {
+		if op, data, ok = s.decrypt(c, data); !ok {
 			return
 		}
 	}
@@ -91,17 +91,17 @@ func (h *engineHandler) OnMessage(ws *wsconn.Conn, op wsconn.Opcode, data []byte
 // or as a binary frame when it is itself "C:"-compressed or "M:" MessagePack.
 // A frame that cannot be opened (no session, tampered, truncated) is dropped,
 // counted and answered with INVALID_MESSAGE.
-func (s *Server) decrypt(c *conn, data []byte, now time.Time) (wsconn.Opcode, []byte, bool) {
+func (s *Server) decrypt(c *conn, data []byte) (wsconn.Opcode, []byte, bool) {
 	sess := c.e2e.Load()
 	if sess == nil {
 		s.stats.decryptFailures.Add(1)
-		s.sendPlain(c, protocol.Error(protocol.CodeInvalidMessage, "encrypted frame without a negotiated key", 0, now))
+		s.sendError(c, protocol.CodeInvalidMessage, "encrypted frame without a negotiated key")
 		return 0, nil, false
 	}
 	plain, err := sess.Open(data)
 	if err != nil {
 		s.stats.decryptFailures.Add(1)
-		s.sendPlain(c, protocol.Error(protocol.CodeInvalidMessage, "cannot decrypt frame", 0, now))
+		s.sendError(c, protocol.CodeInvalidMessage, "cannot decrypt frame")
 		return 0, nil, false
 	}
 	if bytes.HasPrefix(plain, []byte("C:")) || bytes.HasPrefix(plain, []byte("M:")) {
@@ -136,7 +136,7 @@ func (s *Server) clientHello(c *conn, msg map[string]any, now time.Time) {
 		sess, serverKey, err = e2e.Accept(hello.EncryptionPublicKey)
 		if err != nil {
 			s.stats.keyExchangeFailures.Add(1)
-			s.sendPlain(c, protocol.Error(protocol.CodeKeyExchangeFailed, err.Error(), 0, now))
+			s.sendError(c, protocol.CodeKeyExchangeFailed, err.Error())
 		}
 	}
 	if sess != nil {
