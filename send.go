@@ -16,27 +16,24 @@ var timeNow = time.Now
 // Send sends text to one connection as a text frame, unchanged (sealed in
 // an "E:" binary frame on an encrypted connection).
 func (s *Server) Send(connID, text string) error {
-	return s.sendFrame(connID, wsconn.BuildFrame(wsconn.OpText, []byte(text)), true)
+	return s.sendFrame(connID, wsconn.BuildFrame(wsconn.OpText, []byte(text)), (*conn).deliver)
 }
 
 // SendBytes sends b to one connection as a binary frame, unchanged: raw
 // application bytes are never encrypted, since clients read decrypted
 // frames as text.
 func (s *Server) SendBytes(connID string, b []byte) error {
-	return s.sendFrame(connID, wsconn.BuildFrame(wsconn.OpBinary, b), false)
+	return s.sendFrame(connID, wsconn.BuildFrame(wsconn.OpBinary, b), (*conn).send)
 }
 
-func (s *Server) sendFrame(connID string, frame []byte, message bool) error {
+// sendFrame queues frame to one connection with put: (*conn).deliver for a
+// message (sealed on encrypted connections), (*conn).send for raw bytes.
+func (s *Server) sendFrame(connID string, frame []byte, put func(*conn, []byte) error) error {
 	c, err := s.lookup(connID)
 	if err != nil {
 		return err
 	}
-	if message {
-		err = c.deliver(frame)
-	} else {
-		err = c.send(frame)
-	}
-	if err != nil {
+	if err := put(c, frame); err != nil {
 		return fmt.Errorf("send to %q: %w", connID, err)
 	}
 	return nil
@@ -80,31 +77,25 @@ func (s *Server) SendEvent(connID string, ev map[string]any) (int, error) {
 // BroadcastAll sends text, with its category injected, to every connection.
 // It returns the number of connections it was queued for.
 func (s *Server) BroadcastAll(text string) int {
-	return s.broadcastAllFrame(wsconn.BuildFrame(wsconn.OpText, protocol.InjectCategory([]byte(text))), true)
+	return s.broadcastAllFrame(wsconn.BuildFrame(wsconn.OpText, protocol.InjectCategory([]byte(text))), (*conn).deliver)
 }
 
 // BroadcastAllBytes sends b as a binary frame to every connection, never
 // encrypted (see SendBytes).
 func (s *Server) BroadcastAllBytes(b []byte) int {
-	return s.broadcastAllFrame(wsconn.BuildFrame(wsconn.OpBinary, b), false)
+	return s.broadcastAllFrame(wsconn.BuildFrame(wsconn.OpBinary, b), (*conn).send)
 }
 
-// broadcastAllFrame queues frame to every connection; a message frame is
-// sealed for encrypted connections.
-func (s *Server) broadcastAllFrame(frame []byte, message bool) int {
+// broadcastAllFrame queues frame to every connection with put (see
+// sendFrame).
+func (s *Server) broadcastAllFrame(frame []byte, put func(*conn, []byte) error) int {
 	if !s.running.Load() {
 		return 0
 	}
 	s.stats.published.Add(1)
 	n := 0
 	s.conns.each(func(c *conn) {
-		var err error
-		if message {
-			err = c.deliver(frame)
-		} else {
-			err = c.send(frame)
-		}
-		if err == nil {
+		if put(c, frame) == nil {
 			n++
 		}
 	})
