@@ -75,9 +75,7 @@ func (g *authGate) OnMessage(ws *wsconn.Conn, op wsconn.Opcode, data []byte) {
 	}
 	if g.s.draining.Load() {
 		// Drain closed every registered client; this one must not slip in.
-		if g.state.CompareAndSwap(gateWaiting, gateFailed) {
-			g.timer.Stop()
-			g.s.awaitingAuth.Add(-1)
+		if g.leave(gateFailed) {
 			ws.Close(protocol.CloseDrain, "server draining")
 		}
 		return
@@ -95,11 +93,9 @@ func (g *authGate) OnMessage(ws *wsconn.Conn, op wsconn.Opcode, data []byte) {
 		g.fail(err)
 		return
 	}
-	if !g.state.CompareAndSwap(gateWaiting, gateOpen) {
+	if !g.leave(gateOpen) {
 		return // timed out meanwhile
 	}
-	g.timer.Stop()
-	g.s.awaitingAuth.Add(-1)
 	g.s.activate(g.c, claims, g.h)
 }
 
@@ -109,21 +105,28 @@ func (g *authGate) OnClose(ws *wsconn.Conn, code int, reason string) {
 		(*engineHandler)(g.s).OnClose(ws, code, reason)
 		return
 	}
-	if g.state.CompareAndSwap(gateWaiting, gateFailed) {
-		g.timer.Stop()
-		g.s.awaitingAuth.Add(-1)
-	}
+	g.leave(gateFailed)
 }
 
 // fail sends the auth error and closes with 4401, once.
 func (g *authGate) fail(err error) {
-	if !g.state.CompareAndSwap(gateWaiting, gateFailed) {
+	if !g.leave(gateFailed) {
 		return
 	}
-	g.timer.Stop()
-	g.s.awaitingAuth.Add(-1)
 	g.s.stats.authFailures.Add(1)
 	g.s.cfg.Logger.Info("wse: first-message auth failed", "remote", g.c.ws.RemoteAddr(), "reason", err.Error())
 	_ = g.c.ws.Enqueue(authErrorFrame(err))
 	g.c.ws.Close(protocol.CloseAuthFailed, "Authentication failed")
+}
+
+// leave ends the wait in state to (gateOpen or gateFailed), once: it stops
+// the timer and stops counting the connection as waiting. It reports false
+// when the wait had already ended.
+func (g *authGate) leave(to int32) bool {
+	if !g.state.CompareAndSwap(gateWaiting, to) {
+		return false
+	}
+	g.timer.Stop()
+	g.s.awaitingAuth.Add(-1)
+	return true
 }
