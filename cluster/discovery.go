@@ -384,7 +384,7 @@ func (n *Node) gossip(l *link) {
 	}
 	var others []member
 	var tell []*link
-	for _, o := range *n.links.Load() {
+	for _, o := range n.route.Load().links {
 		if o == l || !o.ready.Load() || o.caps&CapGossip == 0 {
 			continue
 		}

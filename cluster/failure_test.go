@@ -125,10 +125,10 @@ func TestShortLinkLossWithinDeadAfterKeepsPeerUp(t *testing.T) {
 	cb.Peers = []string{a.Addr()}
 	b := startNode(t, cb, db)
 	eventually(t, 5*time.Second, "link", func() bool { return hasPeers(a, b.ID()) })
-	old := (*a.links.Load())[0]
+	old := a.route.Load().links[0]
 	old.close(errors.New("test: cut"))
 	eventually(t, 5*time.Second, "new link", func() bool {
-		ls := *a.links.Load()
+		ls := a.route.Load().links
 		return len(ls) == 1 && ls[0] != old && ls[0].ready.Load()
 	})
 	if da.countDowns(b.ID()) != 0 || da.countUps(b.ID()) != 1 {

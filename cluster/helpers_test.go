@@ -186,7 +186,7 @@ func hasPeers(n *Node, ids ...string) bool {
 
 // wantsFrom reports whether from's link to peer to forwards topic.
 func wantsFrom(from *Node, to, topic string) bool {
-	for _, l := range *from.links.Load() {
+	for _, l := range from.route.Load().links {
 		if l.peerID == to && l.ready.Load() && l.wants(topic) {
 			return true
 		}
@@ -196,7 +196,7 @@ func wantsFrom(from *Node, to, topic string) bool {
 
 // installedLinks returns the number of installed links of n.
 func installedLinks(n *Node) int {
-	return len(*n.links.Load())
+	return len(n.route.Load().links)
 }
 
 // fakePeer speaks the cluster protocol by hand over a raw connection.

@@ -30,11 +30,9 @@ type Node struct {
 	stopOnce sync.Once
 	draining atomic.Bool
 
-	// links is the copy-on-write list of installed links (ready or not),
-	// replaced under mu and read lock-free by Interest and SendPresence;
-	// route is the same list with the peers Publish cannot reach, replaced
-	// together with it and read by Publish.
-	links atomic.Pointer[[]*link]
+	// route holds the copy-on-write list of installed links (ready or
+	// not) and the peers Publish cannot reach; replaced under mu and read
+	// lock-free by Publish, Interest and SendPresence.
 	route atomic.Pointer[routeTable]
 
 	mu sync.Mutex
@@ -115,7 +113,6 @@ func New(cfg Config, d Delegate) (*Node, error) {
 		}
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.links.Store(&[]*link{})
 	n.route.Store(&routeTable{})
 	return n, nil
 }
@@ -203,7 +200,7 @@ func (n *Node) shutdown(graceful bool) {
 		for _, c := range conns {
 			_ = c.Close()
 		}
-		links := *n.links.Load()
+		links := n.route.Load().links
 		if graceful {
 			shutdown := encodeFrame(frameShutdown, 0, "", nil)
 			for _, l := range links {
@@ -333,7 +330,7 @@ func (n *Node) InterestMany(topics []string, on bool) {
 		typ = frameSub
 	}
 	var frames [][]byte
-	for _, l := range *n.links.Load() {
+	for _, l := range n.route.Load().links {
 		if l.caps&CapInterest == 0 {
 			continue
 		}
@@ -357,7 +354,7 @@ func (n *Node) SendPresence(p Presence) {
 		return
 	}
 	var b []byte
-	for _, l := range *n.links.Load() {
+	for _, l := range n.route.Load().links {
 		if l.caps&CapPresence == 0 {
 			continue
 		}
@@ -377,14 +374,14 @@ func (n *Node) Drain() {
 		return
 	}
 	b := encodeFrame(frameDrain, 0, "", nil)
-	for _, l := range *n.links.Load() {
+	for _, l := range n.route.Load().links {
 		l.sendControl(b, frameDrain)
 	}
 }
 
 // Connected reports whether at least one peer link is up.
 func (n *Node) Connected() bool {
-	for _, l := range *n.links.Load() {
+	for _, l := range n.route.Load().links {
 		if l.ready.Load() {
 			return true
 		}
@@ -395,7 +392,7 @@ func (n *Node) Connected() bool {
 // Peers describes the peers whose link is up, sorted by id.
 func (n *Node) Peers() []PeerInfo {
 	var out []PeerInfo
-	for _, l := range *n.links.Load() {
+	for _, l := range n.route.Load().links {
 		if !l.ready.Load() {
 			continue
 		}
@@ -439,7 +436,7 @@ func (n *Node) Stats() Stats {
 		TLSRefused:        st.tlsRefused.Load(),
 		DLQSize:           n.dlq.size(),
 	}
-	for _, l := range *n.links.Load() {
+	for _, l := range n.route.Load().links {
 		if l.ready.Load() {
 			s.PeersConnected++
 		}
@@ -471,8 +468,7 @@ func (n *Node) failFrames(l *link, frames []outFrame, err error) {
 	}
 }
 
-// publishLinksLocked rebuilds the lock-free link list and route table from
-// the peers. n.mu must be held; call it whenever a peer's link, its
+// publishLinksLocked rebuilds the lock-free route table from the peers. n.mu must be held; call it whenever a peer's link, its
 // readiness or the peer's up state changes.
 func (n *Node) publishLinksLocked() {
 	ls := make([]*link, 0, len(n.peers))
@@ -486,7 +482,6 @@ func (n *Node) publishLinksLocked() {
 			downs = append(downs, p.last)
 		}
 	}
-	n.links.Store(&ls)
 	n.route.Store(&routeTable{links: ls, downs: downs})
 }
 

@@ -131,7 +131,7 @@ func TestStaticPeersBothWaysKeepOneLink(t *testing.T) {
 	var kept *link
 	var since uint64
 	eventually(t, 5*time.Second, "one link kept for 10 heartbeats", func() bool {
-		ls := *a.links.Load()
+		ls := a.route.Load().links
 		if len(ls) != 1 || !ls[0].ready.Load() {
 			kept = nil
 			return false
@@ -164,7 +164,7 @@ func checkOneLinkPerPair(t *testing.T, nodes ...*Node) {
 	type end struct{ local, remote string }
 	conns := map[string]map[string]end{}
 	for _, n := range nodes {
-		ls := *n.links.Load()
+		ls := n.route.Load().links
 		if len(ls) != len(nodes)-1 {
 			t.Fatalf("node %s has %d links, want %d", n.ID(), len(ls), len(nodes)-1)
 		}

@@ -29,7 +29,7 @@ func TestReplacedLinkHandsOverWithoutLoss(t *testing.T) {
 	eventually(t, 5*time.Second, "interest both ways", func() bool {
 		return wantsFrom(lo, hi.ID(), "t") && wantsFrom(hi, lo.ID(), "t")
 	})
-	first := (*lo.links.Load())[0]
+	first := lo.route.Load().links[0]
 	if first.preferred {
 		t.Fatal("the first link is already the preferred one")
 	}
@@ -71,14 +71,14 @@ func TestReplacedLinkHandsOverWithoutLoss(t *testing.T) {
 		t.Fatalf("second dial: %v", err)
 	}
 	eventually(t, 5*time.Second, "the preferred link installed on both ends", func() bool {
-		a, b := *lo.links.Load(), *hi.links.Load()
+		a, b := lo.route.Load().links, hi.route.Load().links
 		return len(a) == 1 && a[0] != first && a[0].preferred && len(b) == 1 && b[0].preferred
 	})
 	eventually(t, 10*time.Second, "publishing after the switch", atLeast(max(sent[0].Load(), sent[1].Load())+2000))
 	close(stop)
 	wg.Wait()
 	eventually(t, 10*time.Second, "the preferred link up", func() bool {
-		a := *lo.links.Load()
+		a := lo.route.Load().links
 		return len(a) == 1 && a[0].preferred && a[0].ready.Load()
 	})
 

@@ -122,7 +122,7 @@ func TestMutualTLSAcceptsClusterCA(t *testing.T) {
 	eventually(t, 5*time.Second, "interest", func() bool { return wantsFrom(a, b.ID(), "secure") })
 	a.Publish("secure", []byte("over TLS"))
 	eventually(t, 5*time.Second, "delivery", func() bool { return len(db.received("secure")) == 1 })
-	tc, ok := (*a.links.Load())[0].conn.(*tls.Conn)
+	tc, ok := a.route.Load().links[0].conn.(*tls.Conn)
 	if !ok {
 		t.Fatalf("link is not TLS")
 	}
