@@ -184,7 +184,7 @@ func (l *link) sendMsg(b []byte) error {
 // successor's initial sync carries the same state.
 func (l *link) sendControl(b []byte, typ frameType) {
 	l.mu.Lock()
-	if l.closed || l.successor != nil {
+	if l.endedLocked() {
 		l.mu.Unlock()
 		return
 	}
@@ -209,7 +209,7 @@ func (l *link) sendControl(b []byte, typ frameType) {
 // sync itself, and SHUTDOWN.
 func (l *link) sendFirst(b []byte, typ frameType) {
 	l.mu.Lock()
-	if !l.closed && l.successor == nil {
+	if !l.endedLocked() {
 		l.queue = append(l.queue, outFrame{b: b, typ: typ})
 	}
 	l.mu.Unlock()
@@ -251,6 +251,12 @@ func (l *link) close(err error) {
 	_ = l.raw.Close()
 }
 
+// endedLocked reports whether l takes no more frames of its own: it is
+// closed, or retired in favour of a successor. l.mu must be held.
+func (l *link) endedLocked() bool {
+	return l.closed || l.successor != nil
+}
+
 // retire ends l in favour of next, its replacement after duplicate
 // resolution, without losing what l carries: the frames already queued go
 // out, then RETIRE, and the reader goes on until the peer's RETIRE (next's
@@ -258,7 +264,7 @@ func (l *link) close(err error) {
 // still reach l are passed to next. DeadAfter bounds the whole handoff.
 func (l *link) retire(next *link) {
 	l.mu.Lock()
-	if l.closed || l.successor != nil {
+	if l.endedLocked() {
 		l.mu.Unlock()
 		return
 	}
