@@ -468,9 +468,10 @@ func (n *Node) failFrames(l *link, frames []outFrame, err error) {
 	}
 }
 
-// publishLinksLocked rebuilds the lock-free route table from the peers. n.mu must be held; call it whenever a peer's link, its
-// readiness or the peer's up state changes.
-func (n *Node) publishLinksLocked() {
+// publishRouteLocked rebuilds the lock-free route table from the peers.
+// n.mu must be held; call it whenever a peer's link, its readiness or the
+// peer's up state changes.
+func (n *Node) publishRouteLocked() {
 	ls := make([]*link, 0, len(n.peers))
 	var downs []*link
 	for _, p := range n.peers {
@@ -507,23 +508,24 @@ func (n *Node) install(l *link) error {
 		n.mu.Unlock()
 		return ErrDuplicateLink
 	}
-	if old != nil && old.ready.Load() && old.isClosed() {
+	live := old != nil && !old.isClosed()
+	if old != nil && !live && old.ready.Load() {
 		p.lost = true // lost before its teardown reached detach
 	}
-	if old != nil && !old.isClosed() {
+	if live {
 		if old.ready.Load() {
 			l.inherit.Store(old)
 		} else if prev := old.inherit.Load(); prev != nil {
 			l.inherit.Store(prev)
 		}
 	}
-	retire := old != nil && old.caps&CapRetire != 0 && !old.isClosed()
+	retire := live && old.caps&CapRetire != 0
 	if retire {
 		n.retiring[old] = struct{}{}
 	}
 	p.link = l
 	l.replaced = old
-	n.publishLinksLocked()
+	n.publishRouteLocked()
 	n.mu.Unlock()
 	switch {
 	case retire:
@@ -566,7 +568,7 @@ func (n *Node) linkReady(l *link) {
 	wasUp := p.up
 	p.up = true
 	p.last = l
-	n.publishLinksLocked()
+	n.publishRouteLocked()
 	n.mu.Unlock()
 	n.log.Info("cluster: peer link up", "peer", l.peerID, "addr", l.address(), "inbound", l.inbound)
 	if !wasUp {
@@ -590,7 +592,7 @@ func (n *Node) detach(l *link) {
 	if l.graceful.Load() {
 		p.last = nil // a peer that said SHUTDOWN is leaving, not missing messages
 	}
-	n.publishLinksLocked()
+	n.publishRouteLocked()
 	if n.stopped {
 		return
 	}
@@ -628,7 +630,7 @@ func (n *Node) peerTimeout(p *peer) {
 	p.up = false
 	p.timer = nil
 	p.last = nil
-	n.publishLinksLocked()
+	n.publishRouteLocked()
 	n.mu.Unlock()
 	n.log.Info("cluster: peer down", "peer", p.id)
 	n.d.OnPeerDown(p.id)
