@@ -80,8 +80,8 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	}
 	s, waiters, err := c.connect(ctx)
 	for attempt := 0; err != nil && c.opts.WaitForServer && unreachable(ctx, err); attempt++ {
-		if limit := c.opts.Reconnect.MaxAttempts; limit > 0 && attempt+1 >= limit {
-			err = fmt.Errorf("%w after %d attempts: %w", ErrGaveUp, attempt+1, err)
+		if gerr := c.giveUp(attempt+1, err); gerr != nil {
+			err = gerr
 			break
 		}
 		t := time.NewTimer(c.policy.Delay(attempt))
@@ -337,10 +337,19 @@ func (c *Client) plan(err error, attempt int, refreshed *bool) (time.Duration, e
 			}
 		}
 	}
-	if limit := c.opts.Reconnect.MaxAttempts; limit > 0 && attempt >= limit {
-		return 0, fmt.Errorf("%w after %d attempts: %w", ErrGaveUp, attempt, err)
+	if gerr := c.giveUp(attempt, err); gerr != nil {
+		return 0, gerr
 	}
 	return c.policy.Delay(attempt), nil
+}
+
+// giveUp returns the ErrGaveUp error once failed attempts in a row reach
+// Reconnect.MaxAttempts (err is the last one's), else nil.
+func (c *Client) giveUp(failed int, err error) error {
+	if limit := c.opts.Reconnect.MaxAttempts; limit > 0 && failed >= limit {
+		return fmt.Errorf("%w after %d attempts: %w", ErrGaveUp, failed, err)
+	}
+	return nil
 }
 
 // sleep waits d; it reports false when the client was closed meanwhile.
