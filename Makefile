@@ -5,10 +5,17 @@ FUZZTIME  ?= 60s
 BENCHTIME ?= 1s
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test deps lint race fuzz bench
+.PHONY: test deps lint race fuzz bench venv
+
+# Each part of the project outside the root Go module (SDKs, the Python
+# binding, browser tests) has its own mk/<part>.mk that adds its check to
+# TEST_TARGETS and installs what it needs (apt-get, npm ci, pip install of
+# local packages) in its own recipe, so a clean machine needs no manual step.
+TEST_TARGETS :=
+-include mk/*.mk
 
 # test: everything CI checks, from a clean checkout.
-test: deps lint race
+test: deps lint race $(TEST_TARGETS)
 
 deps:
 	$(GO) mod download
