@@ -117,13 +117,15 @@ func (s *Server) BroadcastLocal(topicName, text string) (int, error) {
 	return s.publishLocal(topicName, protocol.InjectCategory([]byte(text))), nil
 }
 
-// publishLocal stamps (when recovery is on) and fans out a publication whose
-// category is already injected.
+// publishLocal fans out a publication whose category is already injected:
+// a JSON object gets the recovery stamp when recovery is on, or else the
+// topic tag "tp", so every topic publication names its topic.
 func (s *Server) publishLocal(topicName string, body []byte) int {
 	s.stats.published.Add(1)
 	if s.ring != nil && isJSONObject(body) {
 		return s.publishStamped(topicName, body)
 	}
+	body, _ = protocol.TagTopic(body, topicName)
 	return s.fanout(topicName, wsconn.BuildFrame(wsconn.OpText, body))
 }
 

@@ -44,7 +44,7 @@ func TestBroadcastReachesSubscribersWithCategory(t *testing.T) {
 	}
 	for _, c := range subs {
 		data, op := c.read()
-		if op != ws.OpText || string(data) != `{"c":"S","t": "user_snapshot", "p": {"a": 1}}` {
+		if op != ws.OpText || string(data) != `{"tp":"news","c":"S","t": "user_snapshot", "p": {"a": 1}}` {
 			t.Fatalf("got %s (op %v)", data, op)
 		}
 	}
@@ -186,7 +186,7 @@ func TestBroadcastManyMessagesNoLoss(t *testing.T) {
 					t.Errorf("read: %v", err)
 					return
 				}
-				if exp := fmt.Sprintf(`{"c":"U","t":"n","p":%d}`, want); string(data) != exp {
+				if exp := fmt.Sprintf(`{"tp":"seq","c":"U","t":"n","p":%d}`, want); string(data) != exp {
 					t.Errorf("got %s, want %s", data, exp)
 					return
 				}

@@ -70,6 +70,15 @@ func BenchmarkStamp(b *testing.B) {
 	}
 }
 
+func BenchmarkTagTopic(b *testing.B) {
+	text := InjectCategory(publication)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		TagTopic(text, "prices:BTC-USD")
+	}
+}
+
 func BenchmarkEvent(b *testing.B) {
 	ev := map[string]any{"t": "order_filled", "p": map[string]any{"id": "o-1", "qty": 3, "price": 10.5}}
 	now := time.Now()

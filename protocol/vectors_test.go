@@ -233,3 +233,34 @@ func TestVectorsStampMatchesEveryCase(t *testing.T) {
 		})
 	}
 }
+
+func TestVectorsTagTopicMatchesEveryCase(t *testing.T) {
+	t.Parallel()
+	var file struct {
+		Cases []struct {
+			Topic string `json:"topic"`
+			In    string `json:"in"`
+			Out   string `json:"out"`
+		} `json:"cases"`
+	}
+	readVectors(t, "topic.json", &file)
+	if len(file.Cases) == 0 {
+		t.Fatal("no cases")
+	}
+	for _, tc := range file.Cases {
+		t.Run(tc.In, func(t *testing.T) {
+			t.Parallel()
+			in := []byte(tc.In)
+			got, ok := TagTopic(in, tc.Topic)
+			if string(got) != tc.Out {
+				t.Fatalf("TagTopic(%s) = %s, want %s", tc.In, got, tc.Out)
+			}
+			if wantOK := tc.In != tc.Out; ok != wantOK {
+				t.Fatalf("ok = %v, want %v", ok, wantOK)
+			}
+			if !ok && &got[0] != &in[0] {
+				t.Fatal("unchanged text was copied")
+			}
+		})
+	}
+}

@@ -61,7 +61,7 @@ func TestClientSubscribesSendsAndReceivesWithTheEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "tick", func() bool { return len(r.messages("tick")) == 1 })
-	if m := r.messages("tick")[0]; m.Category != "U" || payloadN(t, m) != 1 || m.Topic != "" {
+	if m := r.messages("tick")[0]; m.Category != "U" || payloadN(t, m) != 1 || m.Topic != "user.alice" || m.Epoch != "" {
 		t.Fatalf("tick %+v", m)
 	}
 

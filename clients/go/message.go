@@ -34,9 +34,11 @@ type Message struct {
 	TS time.Time
 	// Seq is "seq", set by the server on send_event messages.
 	Seq uint64
-	// Topic, Epoch and Offset are the recovery stamp "tp", "e", "o" of a
-	// topic publication; empty and 0 on unstamped messages.
-	Topic  string
+	// Topic is "tp", the topic of a topic publication (with recovery on
+	// or off); empty on messages that were not published to a topic.
+	Topic string
+	// Epoch and Offset are the rest of the recovery stamp, "e" and "o", of
+	// a publication on a server with recovery on; empty and 0 otherwise.
 	Epoch  string
 	Offset uint64
 	// Payload is "p" as raw JSON; nil when absent.
