@@ -161,3 +161,48 @@ func BenchmarkClusterFanout1K(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(want)/elapsed.Seconds(), "deliveries/s")
 }
+
+// BenchmarkQueueGroupDispatch publishes to a topic whose only audience is one
+// queue group of 100 members over loopback, against a topic with one normal
+// subscriber: both deliver one frame per publication, so the difference is
+// the cost of choosing the member.
+func BenchmarkQueueGroupDispatch(b *testing.B) {
+	for _, group := range []bool{false, true} {
+		b.Run(fmt.Sprintf("group=%v", group), func(b *testing.B) {
+			srv := startServer(b, wse.Config{MaxConnections: 200})
+			var got atomic.Int64
+			members := 1
+			if group {
+				members = 100
+			}
+			for range members {
+				c, m := ready(b, wsURL(srv, ""), nil)
+				var err error
+				if group {
+					err = srv.SubscribeQueue(connID(m), []string{"bench"}, "workers")
+				} else {
+					err = srv.Subscribe(connID(m), []string{"bench"}, nil)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				go countFrames(c.conn, &got)
+			}
+			msg := `{"t":"tick","p":{"s":"` + strings.Repeat("x", 60) + `"}}`
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := srv.Broadcast("bench", msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			deadline := time.Now().Add(60 * time.Second)
+			for got.Load() < int64(b.N) {
+				if time.Now().After(deadline) {
+					b.Fatalf("delivered %d of %d", got.Load(), b.N)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+}

@@ -173,7 +173,7 @@ func (s *Server) interestChanged(topic string) {
 	}
 	s.interestMu.Lock()
 	defer s.interestMu.Unlock()
-	on := s.hub.count(topic) > 0
+	on := s.hub.count(topic) > 0 || s.queues.has(topic)
 	if s.interest[topic] == on {
 		return
 	}
@@ -220,7 +220,10 @@ func (d *clusterDelegate) OnPeerDown(id string) {
 }
 
 // LocalTopics lists topics with local subscribers, for a RESYNC.
-func (d *clusterDelegate) LocalTopics() []string { return (*Server)(d).hub.topicNames() }
+func (d *clusterDelegate) LocalTopics() []string {
+	s := (*Server)(d)
+	return append(s.hub.topicNames(), s.queues.names()...)
+}
 
 // LocalPresence lists local presence, for a peer's full sync.
 func (d *clusterDelegate) LocalPresence() []cluster.Presence { return (*Server)(d).localPresence() }

@@ -28,12 +28,13 @@ type conn struct {
 	// its limit (0 = under it).
 	overSince atomic.Int64
 
-	// mu guards topics, presence, acl and gone.
-	mu       sync.Mutex
-	topics   map[string]struct{}
-	presence map[string]struct{} // topics where the connection has presence
-	acl      *topic.ACL          // explicit rules: JWT wse_topics claim and SetTopicACL
-	gone     bool                // set once the connection is closed and cleaned up
+	// mu guards topics, queueGroups, presence, acl and gone.
+	mu          sync.Mutex
+	topics      map[string]struct{}
+	queueGroups map[queueKey]struct{} // queue group memberships
+	presence    map[string]struct{}   // topics where the connection has presence
+	acl         *topic.ACL            // explicit rules: JWT wse_topics claim and SetTopicACL
+	gone        bool                  // set once the connection is closed and cleaned up
 
 	// Rate limiter state: only the connection's poller goroutine touches it.
 	tokens    float64

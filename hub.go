@@ -3,17 +3,31 @@ package wse
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
+
+	"github.com/wse-go/wse/internal/topic"
 )
 
 // hubShards is the number of topic registry shards (a power of two).
 const hubShards = 64
 
-// hub maps topics to their local subscribers, sharded by topic hash so that
-// subscribes to different topics do not contend and fan-out takes only a read
-// lock on one shard.
+// hub maps subscriptions (topics and patterns) to their local subscribers,
+// sharded by hash so that subscribes to different topics do not contend and
+// fan-out takes only a read lock on one shard. Patterns with at least one
+// subscriber are also in an index, so that a publication finds the patterns
+// that match it without looking at the others; with no pattern subscribed
+// a publication costs one atomic load more than an exact-only hub.
+//
+// Lock order: a shard's mu, then pmu.
 type hub struct {
 	seed   maphash.Seed
 	shards [hubShards]hubShard
+
+	// pmu guards patterns.
+	pmu      sync.RWMutex
+	patterns topic.Patterns
+	// npat is patterns.Len(), read without pmu on the publish path.
+	npat atomic.Int64
 }
 
 type hubShard struct {
@@ -41,32 +55,39 @@ func (h *hub) shard(topic string) *hubShard {
 	return &h.shards[maphash.String(h.seed, topic)&(hubShards-1)]
 }
 
-// add subscribes c to topic; it reports whether c is the topic's first
-// subscriber.
-func (h *hub) add(topic string, c *conn) bool {
-	s := h.shard(topic)
+// add subscribes c to key (a topic or a pattern); it reports whether c is
+// the key's first subscriber.
+func (h *hub) add(key string, c *conn) bool {
+	s := h.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	subs := s.topics[topic]
+	subs := s.topics[key]
 	if subs == nil {
 		subs = &subscribers{idx: make(map[*conn]int)}
-		s.topics[topic] = subs
+		s.topics[key] = subs
 	}
 	if _, ok := subs.idx[c]; ok {
 		return false
 	}
 	subs.idx[c] = len(subs.list)
 	subs.list = append(subs.list, c)
-	return len(subs.list) == 1
+	first := len(subs.list) == 1
+	if first && topic.IsPattern(key) {
+		h.pmu.Lock()
+		h.patterns.Add(key)
+		h.npat.Store(int64(h.patterns.Len()))
+		h.pmu.Unlock()
+	}
+	return first
 }
 
 // remove unsubscribes c from topic; it reports whether c was the topic's
 // last subscriber.
-func (h *hub) remove(topic string, c *conn) bool {
-	s := h.shard(topic)
+func (h *hub) remove(key string, c *conn) bool {
+	s := h.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	subs := s.topics[topic]
+	subs := s.topics[key]
 	if subs == nil {
 		return false
 	}
@@ -82,7 +103,13 @@ func (h *hub) remove(topic string, c *conn) bool {
 	subs.list = subs.list[:last]
 	delete(subs.idx, c)
 	if len(subs.list) == 0 {
-		delete(s.topics, topic)
+		delete(s.topics, key)
+		if topic.IsPattern(key) {
+			h.pmu.Lock()
+			h.patterns.Remove(key)
+			h.npat.Store(int64(h.patterns.Len()))
+			h.pmu.Unlock()
+		}
 		return true
 	}
 	return false
@@ -139,4 +166,40 @@ func (h *hub) topicNames() []string {
 		s.mu.RUnlock()
 	}
 	return out
+}
+
+// eachMatching calls f once for every subscriber a publication to topic
+// reaches: the topic's own subscribers and those of every subscribed pattern
+// that matches it, each connection once however many of its subscriptions
+// match. f runs under one shard's read lock at a time; it must not block or
+// subscribe. It returns the number of connections f was called for.
+func (h *hub) eachMatching(topic string, f func(*conn)) int {
+	if h.npat.Load() == 0 {
+		return h.each(topic, f)
+	}
+	var buf [8]string
+	pats := buf[:0]
+	h.pmu.RLock()
+	h.patterns.Each(topic, func(p string) bool {
+		if p != topic { // a topic named like a pattern is its own key
+			pats = append(pats, p)
+		}
+		return true
+	})
+	h.pmu.RUnlock()
+	if len(pats) == 0 {
+		return h.each(topic, f)
+	}
+	seen := make(map[*conn]struct{})
+	visit := func(c *conn) {
+		if _, dup := seen[c]; !dup {
+			seen[c] = struct{}{}
+			f(c)
+		}
+	}
+	h.each(topic, visit)
+	for _, p := range pats {
+		h.each(p, visit)
+	}
+	return len(seen)
 }

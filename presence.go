@@ -11,6 +11,7 @@ import (
 
 	"github.com/wse-go/wse/cluster"
 
+	"github.com/wse-go/wse/internal/topic"
 	"github.com/wse-go/wse/internal/wsconn"
 	"github.com/wse-go/wse/protocol"
 )
@@ -107,6 +108,9 @@ func (s *Server) joinPresence(c *conn, topics []string, data map[string]any) err
 	var full []string
 	user := c.user()
 	for _, t := range topics {
+		if topic.IsPattern(t) {
+			continue // presence is kept per concrete topic only
+		}
 		c.mu.Lock()
 		_, subscribed := c.topics[t]
 		gone := c.gone

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wse-go/wse/internal/ring"
+	"github.com/wse-go/wse/internal/topic"
 	"github.com/wse-go/wse/internal/wsconn"
 	"github.com/wse-go/wse/protocol"
 )
@@ -72,6 +73,7 @@ func (s *Server) SubscribeWithRecovery(connID string, topics []string, from map[
 			}
 		}
 	}
+	granted = withRecoveredTopics(granted, from)
 	results := make(map[string]RecoveryResult, len(granted))
 	for _, t := range granted {
 		var pos *Position
@@ -82,7 +84,9 @@ func (s *Server) SubscribeWithRecovery(connID string, topics []string, from map[
 		if err != nil {
 			return results, err
 		}
-		results[t] = res
+		if !topic.IsPattern(t) {
+			results[t] = res
+		}
 	}
 	if presence != nil && s.cfg.Presence.Enabled {
 		if err := s.joinPresence(c, granted, presence); err != nil {
@@ -100,6 +104,11 @@ func (s *Server) SubscribeWithRecovery(connID string, topics []string, from map[
 // lock, which publications also hold while they fan out, so the replay is
 // queued before any later live message.
 func (s *Server) recoverTopic(c *conn, t string, pos *Position) (RecoveryResult, error) {
+	if topic.IsPattern(t) {
+		// A pattern has no stream of its own: its concrete topics are
+		// recovered one by one (withRecoveredTopics).
+		return RecoveryResult{}, s.addTopic(c, t)
+	}
 	if s.ring == nil || pos == nil {
 		if err := s.addTopic(c, t); err != nil {
 			return RecoveryResult{}, err

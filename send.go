@@ -129,16 +129,16 @@ func (s *Server) publishLocal(topicName string, body []byte) int {
 	return s.fanout(topicName, wsconn.BuildFrame(wsconn.OpText, body))
 }
 
-// fanout queues frame to every local subscriber of topicName and returns
-// how many accepted it.
+// fanout queues frame to every local subscriber of topicName, directly or
+// through a matching pattern, and returns how many accepted it.
 func (s *Server) fanout(topicName string, frame []byte) int {
 	n := 0
-	s.hub.each(topicName, func(c *conn) {
+	s.hub.eachMatching(topicName, func(c *conn) {
 		if c.deliver(frame) == nil {
 			n++
 		}
 	})
-	return n
+	return n + s.queues.dispatch(topicName, frame, s.cfg.MaxOutboundQueueBytes)
 }
 
 // Broadcast publishes text to the topic's subscribers on every node: local

@@ -26,6 +26,7 @@ type Server struct {
 	verifier *auth.Verifier // nil without auth
 	engine   *wsconn.Engine
 	hub      *hub
+	queues   *queues
 	conns    *registry
 	in       *inbound
 	presence *presenceRegistry
@@ -79,6 +80,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		hub:      newHub(),
+		queues:   newQueues(),
 		conns:    newRegistry(),
 		in:       newInbound(cfg.MaxInboundQueueSize),
 		presence: newPresenceRegistry(),

@@ -3,6 +3,7 @@ package wse
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wse-go/wse/internal/topic"
@@ -187,6 +188,7 @@ func (s *Server) dropTopics(c *conn, final bool) {
 		left = append(left, t)
 	}
 	c.topics = nil
+	s.leaveAllQueuesLocked(c)
 	c.mu.Unlock()
 	s.leavePresence(c, left)
 }
@@ -219,6 +221,11 @@ func (s *Server) handleSubscription(c *conn, msg map[string]any) {
 		return
 	}
 	reply := protocol.SubscriptionReply{Action: req.Action, Success: true}
+	if req.QueueGroup != "" && (req.Action == "subscribe" || req.Action == "unsubscribe") {
+		s.handleQueueSubscription(c, req, &reply)
+		s.sendMessage(c, reply.Frame())
+		return
+	}
 	switch req.Action {
 	case "unsubscribe":
 		s.unsubscribeConn(c, req.Topics)
@@ -235,6 +242,9 @@ func (s *Server) handleSubscription(c *conn, msg map[string]any) {
 				granted = append(granted, t)
 			}
 		}
+		if req.Recover {
+			granted = withRecoveredTopics(granted, req.Recovery)
+		}
 		granted, reply.FailedTopics = s.fitLimit(c, granted, reply.FailedTopics)
 		if req.Recover {
 			reply.Recovery = make(map[string]protocol.RecoveryResult, len(granted))
@@ -249,7 +259,7 @@ func (s *Server) handleSubscription(c *conn, msg map[string]any) {
 				s.sendError(c, presenceErrorCode(err), err.Error())
 				continue
 			}
-			if req.Recover {
+			if req.Recover && !topic.IsPattern(t) {
 				reply.Recovery[t] = protocol.RecoveryResult{Epoch: res.Epoch, Offset: res.Offset, Recovered: res.Recovered, Count: res.Count}
 			}
 		}
@@ -268,6 +278,67 @@ func (s *Server) handleSubscription(c *conn, msg map[string]any) {
 		return
 	}
 	s.sendMessage(c, reply.Frame())
+}
+
+// handleQueueSubscription answers a client's request to join or leave the
+// queue group req.QueueGroup of req.Topics, filling reply.
+func (s *Server) handleQueueSubscription(c *conn, req protocol.SubscriptionRequest, reply *protocol.SubscriptionReply) {
+	if req.Action == "unsubscribe" {
+		for _, t := range req.Topics {
+			s.leaveQueue(c, t, req.QueueGroup)
+		}
+		reply.Unsubscribed = req.Topics
+		return
+	}
+	reply.SuccessTopics = []string{}
+	groupErr := validateQueueGroup(req.QueueGroup)
+	for _, t := range req.Topics {
+		var err error
+		switch {
+		case groupErr != nil, topic.Validate(t) != nil, topic.IsPattern(t):
+			err = ErrInvalidTopic
+		case !s.clientAllowed(c, t):
+			err = ErrForbidden
+		default:
+			err = s.joinQueue(c, t, req.QueueGroup)
+		}
+		switch {
+		case err == nil:
+			reply.SuccessTopics = append(reply.SuccessTopics, t)
+		case errors.Is(err, ErrInvalidTopic):
+			reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeInvalidTopic})
+		case errors.Is(err, ErrForbidden):
+			reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeForbidden})
+		default:
+			reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeLimit})
+		}
+	}
+}
+
+// withRecoveredTopics puts ahead of topics the concrete topics that a
+// recovering pattern subscription asks to replay: each key of positions that
+// is not a pattern, not already in topics, and matched by a pattern in
+// topics. Each is subscribed exactly and recovered before the pattern is
+// added, so its replay reaches the connection before any live message on it.
+// positions is keyed by topic; any value type.
+func withRecoveredTopics[P any](topics []string, positions map[string]P) []string {
+	var extra []string
+	for k := range positions {
+		if topic.IsPattern(k) || slices.Contains(topics, k) {
+			continue
+		}
+		for _, t := range topics {
+			if topic.IsPattern(t) && topic.Match(t, k) {
+				extra = append(extra, k)
+				break
+			}
+		}
+	}
+	if extra == nil {
+		return topics
+	}
+	slices.Sort(extra)
+	return append(extra, topics...)
 }
 
 // fitLimit keeps the granted topics that fit the connection's subscription

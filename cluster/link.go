@@ -96,14 +96,13 @@ type link struct {
 	all      bool
 	drained  bool
 	exact    map[string]struct{}
-	patterns map[string]struct{}
-	patList  []string
+	patterns topic.Patterns
 
 	// Reader-only state of chunked RESYNC and PRESENCE_SYNC in progress.
 	rsActive bool
 	rsAll    bool
 	rsExact  map[string]struct{}
-	rsPats   map[string]struct{}
+	rsPats   topic.Patterns
 	psState  []Presence
 }
 
@@ -126,7 +125,6 @@ func newLink(n *Node, raw, conn net.Conn, br *bufio.Reader, inbound bool, h hell
 		gone:        make(chan struct{}),
 		syncing:     true,
 		exact:       make(map[string]struct{}),
-		patterns:    make(map[string]struct{}),
 	}
 	if inbound {
 		l.preferred = h.nodeID < n.id
@@ -315,12 +313,7 @@ func (l *link) wants(name string) bool {
 	if _, ok := l.exact[name]; ok {
 		return true
 	}
-	for _, p := range l.patList {
-		if topic.Match(p, name) {
-			return true
-		}
-	}
-	return false
+	return l.patterns.Any(name)
 }
 
 // writeLoop sends queued frames in batches through a buffered writer, and
@@ -620,38 +613,35 @@ func (l *link) handle(f frame) error {
 // from a RESYNC in progress so that the RESYNC's end does not undo it.
 func (l *link) applyInterest(topics []string, on bool) {
 	if l.rsActive {
-		applyTo(l.rsExact, l.rsPats, topics, on)
-		if len(l.rsExact)+len(l.rsPats) > maxInterest {
+		applyTo(l.rsExact, &l.rsPats, topics, on)
+		if len(l.rsExact)+l.rsPats.Len() > maxInterest {
 			l.rsAll = true
 		}
 	}
 	l.imu.Lock()
 	defer l.imu.Unlock()
-	if applyTo(l.exact, l.patterns, topics, on) {
-		l.patList = keys(l.patterns)
-	}
-	if len(l.exact)+len(l.patterns) > maxInterest {
+	applyTo(l.exact, &l.patterns, topics, on)
+	if len(l.exact)+l.patterns.Len() > maxInterest {
 		l.all = true
 	}
 }
 
-// applyTo adds or removes topics in exact and patterns and reports whether
-// patterns changed.
-func applyTo(exact, patterns map[string]struct{}, topics []string, on bool) bool {
-	patChanged := false
+// applyTo adds or removes topics in exact and patterns: the peer's pattern
+// interest is indexed the same way as local pattern subscriptions, so
+// routing a publication costs the patterns that can match it, not all.
+func applyTo(exact map[string]struct{}, patterns *topic.Patterns, topics []string, on bool) {
 	for _, t := range topics {
-		m := exact
-		if topic.IsPattern(t) {
-			m = patterns
-			patChanged = true
-		}
-		if on {
-			m[t] = struct{}{}
-		} else {
-			delete(m, t)
+		switch {
+		case topic.IsPattern(t) && on:
+			patterns.Add(t)
+		case topic.IsPattern(t):
+			patterns.Remove(t)
+		case on:
+			exact[t] = struct{}{}
+		default:
+			delete(exact, t)
 		}
 	}
-	return patChanged
 }
 
 // resync adds one RESYNC chunk; the first chunk of a series starts a new
@@ -662,28 +652,19 @@ func (l *link) resync(topics []string, final bool) bool {
 		l.rsActive = true
 		l.rsAll = false
 		l.rsExact = make(map[string]struct{}, len(topics))
-		l.rsPats = make(map[string]struct{})
+		l.rsPats = topic.Patterns{}
 	}
-	applyTo(l.rsExact, l.rsPats, topics, true)
-	if len(l.rsExact)+len(l.rsPats) > maxInterest {
+	applyTo(l.rsExact, &l.rsPats, topics, true)
+	if len(l.rsExact)+l.rsPats.Len() > maxInterest {
 		l.rsAll = true
 	}
 	if !final {
 		return false
 	}
 	l.imu.Lock()
-	l.exact, l.patterns, l.patList = l.rsExact, l.rsPats, keys(l.rsPats)
+	l.exact, l.patterns = l.rsExact, l.rsPats
 	l.all = l.rsAll || l.caps&CapInterest == 0
 	l.imu.Unlock()
-	l.rsActive, l.rsExact, l.rsPats = false, nil, nil
+	l.rsActive, l.rsExact, l.rsPats = false, nil, topic.Patterns{}
 	return true
-}
-
-// keys returns the keys of m.
-func keys(m map[string]struct{}) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }

@@ -30,6 +30,8 @@ type Source interface {
 	Presence(topic string) map[string]wse.Member
 	// PresenceStats returns the presence counts of topic.
 	PresenceStats(topic string) wse.PresenceStats
+	// QueueGroupInfo returns the queue groups of topic.
+	QueueGroupInfo(topic string) []wse.QueueGroup
 }
 
 var _ Source = (*wse.Server)(nil)
@@ -110,7 +112,7 @@ func (m *Monitor) Registry() *prometheus.Registry { return m.reg }
 //	GET /health                      the health snapshot
 //	GET /metrics                     Prometheus text
 //	GET /api/connections             {"count","connections"}
-//	GET /api/topics/{topic}          {"topic","subscribers"}
+//	GET /api/topics/{topic}          {"topic","subscribers","queue_groups"}
 //	GET /api/presence/{topic}        {"topic","members"}
 //	GET /api/presence/{topic}/stats  {"topic","num_users","num_connections"}
 //
@@ -152,6 +154,8 @@ type TopicInfo struct {
 	Topic string `json:"topic"`
 	// Subscribers is its number of local subscribers.
 	Subscribers int `json:"subscribers"`
+	// QueueGroups are its queue groups on this node, by name.
+	QueueGroups []wse.QueueGroup `json:"queue_groups"`
 }
 
 func (m *Monitor) topic(w http.ResponseWriter, r *http.Request) {
@@ -159,7 +163,7 @@ func (m *Monitor) topic(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	WriteJSON(w, http.StatusOK, TopicInfo{Topic: t, Subscribers: m.src.TopicSubscriberCount(t)})
+	WriteJSON(w, http.StatusOK, TopicInfo{Topic: t, Subscribers: m.src.TopicSubscriberCount(t), QueueGroups: m.src.QueueGroupInfo(t)})
 }
 
 // PresenceInfo is the body of GET /api/presence/{topic}.

@@ -30,6 +30,7 @@ func (f *fakeSource) Metrics() wse.Metrics                        { return f.met
 func (f *fakeSource) Connections() []string                       { return append([]string(nil), f.conns...) }
 func (f *fakeSource) TopicSubscriberCount(topic string) int       { return f.subs[topic] }
 func (f *fakeSource) Presence(topic string) map[string]wse.Member { return f.members[topic] }
+func (f *fakeSource) QueueGroupInfo(string) []wse.QueueGroup      { return []wse.QueueGroup{} }
 func (f *fakeSource) PresenceStats(topic string) wse.PresenceStats {
 	st := wse.PresenceStats{NumUsers: len(f.members[topic])}
 	for _, m := range f.members[topic] {
@@ -80,8 +81,8 @@ func TestMonitorEndpointsRenderSnapshots(t *testing.T) {
 	}{
 		{"health", "GET", "/health", 200, ""},
 		{"connections sorted", "GET", "/api/connections", 200, `{"count":2,"connections":["c-a","c-b"]}`},
-		{"topic with encoded slash", "GET", "/api/topics/chat%2Froom", 200, `{"topic":"chat/room","subscribers":3}`},
-		{"unknown topic", "GET", "/api/topics/none", 200, `{"topic":"none","subscribers":0}`},
+		{"topic with encoded slash", "GET", "/api/topics/chat%2Froom", 200, `{"topic":"chat/room","subscribers":3,"queue_groups":[]}`},
+		{"unknown topic", "GET", "/api/topics/none", 200, `{"topic":"none","subscribers":0,"queue_groups":[]}`},
 		{"invalid topic", "GET", "/api/topics/a%01b", 400, ""},
 		{"presence", "GET", "/api/presence/lobby", 200, `{"topic":"lobby","members":{"alice":{"data":{"status":"online"},"connections":2}}}`},
 		{"presence empty", "GET", "/api/presence/empty", 200, `{"topic":"empty","members":{}}`},

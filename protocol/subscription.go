@@ -33,6 +33,9 @@ type SubscriptionRequest struct {
 	// Recovery holds the well-formed entries of p.recovery: an epoch string
 	// and a non-negative integer offset. Nil when there are none.
 	Recovery map[string]Position
+	// QueueGroup is p.queue_group when it is a string: the request joins
+	// (or leaves) that queue group of each topic instead of subscribing.
+	QueueGroup string
 }
 
 // ParseSubscriptionRequest reads a subscription request from a message
@@ -68,6 +71,7 @@ func ParseSubscriptionRequest(msg map[string]any) (SubscriptionRequest, error) {
 		req.Presence, _ = json.Marshal(presence)
 	}
 	req.Recover, _ = p["recover"].(bool)
+	req.QueueGroup, _ = p["queue_group"].(string)
 	if rec, ok := p["recovery"].(map[string]any); ok {
 		for topic, v := range rec {
 			entry, _ := v.(map[string]any)

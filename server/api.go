@@ -296,6 +296,8 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		Recover  bool           `json:"recover"`
 		Epoch    *string        `json:"epoch"`
 		Offset   *uint64        `json:"offset"`
+		// QueueGroup joins that queue group of the topics instead.
+		QueueGroup string `json:"queue_group"`
 	}
 	if !decode(w, r, &req) {
 		return
@@ -306,6 +308,16 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	case len(req.Topics) == 0:
 		missing(w, "topics", "a non-empty array of topic names")
+		return
+	case req.QueueGroup != "" && (req.Recover || req.Presence != nil):
+		monitor.WriteError(w, http.StatusBadRequest, codeInvalidField, "a queue group has no recovery or presence")
+		return
+	case req.QueueGroup != "":
+		if err := s.engine.SubscribeQueue(req.ConnID, req.Topics, req.QueueGroup); err != nil {
+			engineError(w, err)
+			return
+		}
+		monitor.WriteJSON(w, http.StatusOK, okBody{OK: true})
 		return
 	case !req.Recover && (req.Epoch != nil || req.Offset != nil):
 		monitor.WriteError(w, http.StatusBadRequest, codeInvalidField, "epoch and offset need \"recover\": true")
@@ -349,14 +361,26 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		ConnID string    `json:"conn_id"`
-		Topics *[]string `json:"topics"`
+		ConnID     string    `json:"conn_id"`
+		Topics     *[]string `json:"topics"`
+		QueueGroup string    `json:"queue_group"`
 	}
 	if !decode(w, r, &req) {
 		return
 	}
-	if req.ConnID == "" {
+	switch {
+	case req.ConnID == "":
 		missing(w, "conn_id", "a connection id")
+		return
+	case req.QueueGroup != "" && req.Topics == nil:
+		missing(w, "topics", "the topics whose queue group to leave")
+		return
+	case req.QueueGroup != "":
+		if err := s.engine.UnsubscribeQueue(req.ConnID, *req.Topics, req.QueueGroup); err != nil {
+			engineError(w, err)
+			return
+		}
+		monitor.WriteJSON(w, http.StatusOK, okBody{OK: true})
 		return
 	}
 	var topics []string // nil = every topic

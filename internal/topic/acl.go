@@ -12,7 +12,14 @@ type ACL struct {
 
 // Allows reports whether topic matches an Allow glob and no Deny glob. It
 // does not validate the topic name; see Validate.
+//
+// A pattern (IsPattern) is allowed only when every topic it can match is:
+// one Allow glob covers it (Covers) and no Deny glob overlaps it (Overlaps).
+// A pattern that only a union of several Allow globs would cover is refused.
 func (a ACL) Allows(topic string) bool {
+	if IsPattern(topic) {
+		return a.allowsPattern(topic)
+	}
 	for _, p := range a.Deny {
 		if Match(p, topic) {
 			return false
@@ -20,6 +27,21 @@ func (a ACL) Allows(topic string) bool {
 	}
 	for _, p := range a.Allow {
 		if Match(p, topic) {
+			return true
+		}
+	}
+	return false
+}
+
+// allowsPattern is Allows for a pattern subscription.
+func (a ACL) allowsPattern(pattern string) bool {
+	for _, d := range a.Deny {
+		if Overlaps(d, pattern) {
+			return false
+		}
+	}
+	for _, r := range a.Allow {
+		if Covers(r, pattern) {
 			return true
 		}
 	}
