@@ -3,6 +3,7 @@ package wse
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -174,15 +175,33 @@ func (s *Server) interestChanged(topic string) {
 	s.interestMu.Lock()
 	defer s.interestMu.Unlock()
 	on := s.hub.count(topic) > 0 || s.queues.has(topic)
-	if s.interest[topic] == on {
+	s.setInterestLocked(n, topic, on)
+}
+
+// queueInterestChanged tells the peers whether this node has members in
+// queue group group of topic, after its first joined or its last left.
+func (s *Server) queueInterestChanged(topic, group string) {
+	n := s.clusterNode()
+	if n == nil {
+		return
+	}
+	s.interestMu.Lock()
+	defer s.interestMu.Unlock()
+	s.setInterestLocked(n, cluster.QueueInterestKey(topic, group), s.queues.hasGroup(topic, group))
+}
+
+// setInterestLocked records and announces the interest entry key when it
+// changed; s.interestMu is held.
+func (s *Server) setInterestLocked(n *cluster.Node, key string, on bool) {
+	if s.interest[key] == on {
 		return
 	}
 	if on {
-		s.interest[topic] = true
+		s.interest[key] = true
 	} else {
-		delete(s.interest, topic)
+		delete(s.interest, key)
 	}
-	n.Interest(topic, on)
+	n.Interest(key, on)
 }
 
 // clusterDelegate receives the cluster node's callbacks.
@@ -191,10 +210,19 @@ type clusterDelegate Server
 var _ cluster.Delegate = (*clusterDelegate)(nil)
 
 // OnPublish fans a peer's publication out to local subscribers, stamped
-// with this node's own recovery position. It is never forwarded again.
+// with this node's own recovery position, and to one member of each local
+// queue group: the peer cannot choose members across nodes. It is never
+// forwarded again.
 func (d *clusterDelegate) OnPublish(_, topic string, payload []byte) {
-	s := (*Server)(d)
-	s.publishLocal(topic, payload)
+	(*Server)(d).publishLocal(topic, payload, allGroups)
+}
+
+var _ cluster.GroupDelegate = (*clusterDelegate)(nil)
+
+// OnPublishGroups is OnPublish from a peer that chose the queue groups this
+// node serves for the message.
+func (d *clusterDelegate) OnPublishGroups(_, topic string, payload []byte, groups []string) {
+	(*Server)(d).publishLocal(topic, payload, groupSel{names: groups})
 }
 
 // OnPresence merges a peer's presence change.
@@ -222,7 +250,7 @@ func (d *clusterDelegate) OnPeerDown(id string) {
 // LocalTopics lists topics with local subscribers, for a RESYNC.
 func (d *clusterDelegate) LocalTopics() []string {
 	s := (*Server)(d)
-	return append(s.hub.topicNames(), s.queues.names()...)
+	return slices.Concat(s.hub.topicNames(), s.queues.names(), s.queues.interestKeys())
 }
 
 // LocalPresence lists local presence, for a peer's full sync.

@@ -3,9 +3,11 @@ package wse
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/wse-go/wse/cluster"
 	"github.com/wse-go/wse/internal/topic"
 )
 
@@ -21,7 +23,23 @@ type QueueGroup struct {
 	// Dropped counts the publications no member could take: every member's
 	// outbound queue was over MaxOutboundQueueBytes.
 	Dropped uint64 `json:"dropped"`
+	// Peers lists the cluster peers that announced members of the group,
+	// by node id; a group with members only on peers has Members 0.
+	Peers []string `json:"peers,omitempty"`
 }
+
+// groupSel selects the local queue groups a publication is given to: all
+// of them, or the named ones (none when names is empty).
+type groupSel struct {
+	all   bool
+	names []string
+}
+
+// allGroups selects every local queue group.
+var allGroups = groupSel{all: true}
+
+// has reports whether sel selects group.
+func (sel groupSel) has(group string) bool { return sel.all || slices.Contains(sel.names, group) }
 
 // queueKey names one queue group membership of a connection.
 type queueKey struct{ topic, group string }
@@ -51,13 +69,13 @@ type queues struct {
 func newQueues() *queues { return &queues{topics: make(map[string]map[string]*queueGroup)} }
 
 // join adds c to group of topicName and reports whether the topic got its
-// first member of any group.
-func (q *queues) join(topicName, group string, c *conn) bool {
+// first member of any group, and whether the group got its first member.
+func (q *queues) join(topicName, group string, c *conn) (firstInTopic, firstInGroup bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	groups := q.topics[topicName]
-	first := groups == nil
-	if first {
+	firstInTopic = groups == nil
+	if firstInTopic {
 		groups = make(map[string]*queueGroup)
 		q.topics[topicName] = groups
 		q.ntopics.Store(int64(len(q.topics)))
@@ -66,38 +84,74 @@ func (q *queues) join(topicName, group string, c *conn) bool {
 	if g == nil {
 		g = &queueGroup{}
 		groups[group] = g
+		firstInGroup = true
 	}
 	if !slices.Contains(g.members, c) {
 		g.members = append(g.members, c)
 	}
-	return first
+	return firstInTopic, firstInGroup
 }
 
 // leave removes c from group of topicName and reports whether the topic
-// lost its last member of any group.
-func (q *queues) leave(topicName, group string, c *conn) bool {
+// lost its last member of any group, and whether the group lost its last.
+func (q *queues) leave(topicName, group string, c *conn) (lastInTopic, lastInGroup bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	groups := q.topics[topicName]
 	g := groups[group]
 	if g == nil {
-		return false
+		return false, false
 	}
 	i := slices.Index(g.members, c)
 	if i < 0 {
-		return false
+		return false, false
 	}
 	g.members = slices.Delete(g.members, i, i+1)
 	if len(g.members) > 0 {
-		return false
+		return false, false
 	}
 	delete(groups, group)
 	if len(groups) > 0 {
-		return false
+		return false, true
 	}
 	delete(q.topics, topicName)
 	q.ntopics.Store(int64(len(q.topics)))
-	return true
+	return true, true
+}
+
+// hasGroup reports whether group of topicName has a member.
+func (q *queues) hasGroup(topicName, group string) bool {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	return q.topics[topicName][group] != nil
+}
+
+// groupNames returns the groups of topicName with members, or nil.
+func (q *queues) groupNames(topicName string) []string {
+	if q.ntopics.Load() == 0 {
+		return nil
+	}
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	var out []string
+	for g := range q.topics[topicName] {
+		out = append(out, g)
+	}
+	return out
+}
+
+// interestKeys returns the cluster interest entry of every group with
+// members (cluster.QueueInterestKey).
+func (q *queues) interestKeys() []string {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	var out []string
+	for t, groups := range q.topics {
+		for g := range groups {
+			out = append(out, cluster.QueueInterestKey(t, g))
+		}
+	}
+	return out
 }
 
 // has reports whether topicName has a member in some group.
@@ -121,19 +175,19 @@ func (q *queues) names() []string {
 	return out
 }
 
-// dispatch gives frame to one member of each group of topicName and returns
-// the number of members it was queued for. Members are taken in turn
-// (round robin); a member whose outbound queue would go over limit, or
-// already went over it, is skipped for the next one.
-func (q *queues) dispatch(topicName string, frame []byte, limit int) int {
-	if q.ntopics.Load() == 0 {
+// dispatch gives frame to one member of each group of topicName that sel
+// selects and returns the number of members it was queued for. Members are
+// taken in turn (round robin); a member whose outbound queue would go over
+// limit, or already went over it, is skipped for the next one.
+func (q *queues) dispatch(topicName string, frame []byte, limit int, sel groupSel) int {
+	if q.ntopics.Load() == 0 || !sel.all && len(sel.names) == 0 {
 		return 0
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	n := 0
-	for _, g := range q.topics[topicName] {
-		if g.give(frame, limit) {
+	for name, g := range q.topics[topicName] {
+		if sel.has(name) && g.give(frame, limit) {
 			n++
 		}
 	}
@@ -167,15 +221,7 @@ func (q *queues) info(topicName string) []QueueGroup {
 	for name, g := range q.topics[topicName] {
 		out = append(out, QueueGroup{Name: name, Members: len(g.members), Delivered: g.delivered.Load(), Dropped: g.dropped.Load()})
 	}
-	slices.SortFunc(out, func(a, b QueueGroup) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b QueueGroup) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -247,9 +293,26 @@ func (s *Server) UnsubscribeQueue(connID string, topics []string, group string) 
 	return nil
 }
 
-// QueueGroupInfo returns the queue groups of topic on this node with their
-// member counts, sorted by name; empty when it has none.
-func (s *Server) QueueGroupInfo(topic string) []QueueGroup { return s.queues.info(topic) }
+// QueueGroupInfo returns the queue groups of topic with their members on
+// this node and, in a cluster, the peers that have members, sorted by name;
+// empty when it has none.
+func (s *Server) QueueGroupInfo(topic string) []QueueGroup {
+	groups := s.queues.info(topic)
+	node := s.clusterNode()
+	if node == nil {
+		return groups
+	}
+	for name, peers := range node.QueueGroupPeers(topic) {
+		i := slices.IndexFunc(groups, func(g QueueGroup) bool { return g.Name == name })
+		if i < 0 {
+			groups = append(groups, QueueGroup{Name: name})
+			i = len(groups) - 1
+		}
+		groups[i].Peers = peers
+	}
+	slices.SortFunc(groups, func(a, b QueueGroup) int { return strings.Compare(a.Name, b.Name) })
+	return groups
+}
 
 // joinQueue adds c to group of t unless it is gone or at its subscription
 // limit; joining again is a no-op.
@@ -270,8 +333,12 @@ func (s *Server) joinQueue(c *conn, t, group string) error {
 		c.queueGroups = make(map[queueKey]struct{})
 	}
 	c.queueGroups[k] = struct{}{}
-	if s.queues.join(t, group, c) {
+	firstInTopic, firstInGroup := s.queues.join(t, group, c)
+	if firstInTopic {
 		s.interestChanged(t)
+	}
+	if firstInGroup {
+		s.queueInterestChanged(t, group)
 	}
 	return nil
 }
@@ -285,17 +352,61 @@ func (s *Server) leaveQueue(c *conn, t, group string) {
 		return
 	}
 	delete(c.queueGroups, k)
-	if s.queues.leave(t, group, c) {
-		s.interestChanged(t)
+	s.queueLeft(c, k)
+}
+
+// queueLeft takes c out of the registry's group k and tells the peers
+// what changed.
+func (s *Server) queueLeft(c *conn, k queueKey) {
+	lastInTopic, lastInGroup := s.queues.leave(k.topic, k.group, c)
+	if lastInGroup {
+		s.queueInterestChanged(k.topic, k.group)
+	}
+	if lastInTopic {
+		s.interestChanged(k.topic)
 	}
 }
 
 // leaveAllQueuesLocked removes c from every queue group; c.mu is held.
 func (s *Server) leaveAllQueuesLocked(c *conn) {
 	for k := range c.queueGroups {
-		if s.queues.leave(k.topic, k.group, c) {
-			s.interestChanged(k.topic)
-		}
+		s.queueLeft(c, k)
 	}
 	c.queueGroups = nil
+}
+
+// assignGroups chooses, for one publication to topicName, which node gives
+// it to a member of each queue group that has members anywhere: this node
+// (the returned local selection) or one peer (the returned map, peer id →
+// groups). The candidates of a group are this node, when it has members,
+// and the peers that announced members, in a fixed order; successive
+// publications take them in turn. Nodes are chosen evenly, whatever their
+// number of members.
+func (s *Server) assignGroups(node *cluster.Node, topicName string) (groupSel, map[string][]string) {
+	local := s.queues.groupNames(topicName)
+	remote := node.QueueGroupPeers(topicName)
+	if len(remote) == 0 {
+		return groupSel{names: local}, nil
+	}
+	var sel groupSel
+	assign := make(map[string][]string)
+	turn := s.queueTurn.Add(1)
+	for group, peers := range remote {
+		candidates := len(peers)
+		if slices.Contains(local, group) {
+			candidates++
+		}
+		i := int(turn % uint64(candidates))
+		if i == len(peers) { // the last candidate is this node
+			sel.names = append(sel.names, group)
+			continue
+		}
+		assign[peers[i]] = append(assign[peers[i]], group)
+	}
+	for _, group := range local {
+		if _, shared := remote[group]; !shared {
+			sel.names = append(sel.names, group)
+		}
+	}
+	return sel, assign
 }

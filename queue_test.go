@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -88,7 +89,7 @@ func TestQueueGroupGivesEachPublicationToOneMember(t *testing.T) {
 		expectNothing(t, c)
 	}
 	info := srv.QueueGroupInfo("jobs")
-	if len(info) != 2 || info[0] != (wse.QueueGroup{Name: "audit", Members: 1, Delivered: msgs}) || info[1] != (wse.QueueGroup{Name: "workers", Members: 3, Delivered: msgs}) {
+	if fmt.Sprint(info) != fmt.Sprint([]wse.QueueGroup{{Name: "audit", Members: 1, Delivered: msgs}, {Name: "workers", Members: 3, Delivered: msgs}}) {
 		t.Fatalf("QueueGroupInfo = %+v", info)
 	}
 	// A member that disconnects leaves its group.
@@ -231,5 +232,67 @@ func TestSubscribeQueueRefusesBadInput(t *testing.T) {
 	reply := payload(c.readType("subscription_update"))
 	if fmt.Sprint(reply["success_topics"]) != "[ok]" || reply["failed_codes"].(map[string]any)["jobs.*"] != "INVALID_TOPIC" {
 		t.Fatalf("reply %v", reply)
+	}
+}
+
+func TestClusterQueueGroupGivesEachPublicationToOneMemberAcrossNodes(t *testing.T) {
+	t.Parallel()
+	nodes := clusterNodes(t, 3)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	tok := func(user string) http.Header { return bearer(token(t, user, nil)) }
+	var members []*client
+	for i, n := range []*wse.Server{a, b, c, c} {
+		m, _ := ready(t, wsURL(n, ""), tok(fmt.Sprintf("worker%d", i)))
+		m.send(queueReq("subscribe", "workers", "jobs"))
+		m.readType("subscription_update")
+		members = append(members, m)
+	}
+	normal, _ := ready(t, wsURL(c, ""), tok("watcher"))
+	subscribeReply(t, normal, "jobs")
+	eventually(t, "A knows the members on B and C", func() bool {
+		info := a.QueueGroupInfo("jobs")
+		return len(info) == 1 && info[0].Members == 1 && fmt.Sprint(info[0].Peers) == "[node-1 node-2]"
+	})
+	const msgs = 300
+	for i := range msgs {
+		if _, err := a.Broadcast("jobs", fmt.Sprintf(`{"t":"job","p":{"n":%d}}`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range msgs {
+		if m := normal.readType("job"); payload(m)["n"] != float64(i) {
+			t.Fatalf("normal subscriber got %v, want n=%d", m, i)
+		}
+	}
+	k := &counter{seen: map[int]int{}}
+	per := make([]int, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				data, _, err := m.tryRead(time.Second)
+				if err != nil {
+					return
+				}
+				var v map[string]any
+				if json.Unmarshal(data, &v) == nil && v["t"] == "job" {
+					k.add(int(payload(v)["n"].(float64)))
+					per[i]++
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range msgs {
+		if k.seen[i] != 1 {
+			t.Fatalf("job %d delivered %d times across the cluster (per member %v)", i, k.seen[i], per)
+		}
+	}
+	// Nodes are chosen in turn: A, B and C each get a third, and C's two
+	// members share C's third.
+	if per[0] != msgs/3 || per[1] != msgs/3 || per[2]+per[3] != msgs/3 {
+		t.Fatalf("deliveries per member %v", per)
 	}
 }

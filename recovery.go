@@ -143,12 +143,12 @@ func (s *Server) recoverTopic(c *conn, t string, pos *Position) (RecoveryResult,
 // frame and fans it out, all under the topic's recovery lock so that
 // subscribers see offsets in order. It returns the number of subscribers the
 // frame was queued for.
-func (s *Server) publishStamped(topicName string, text []byte) int {
+func (s *Server) publishStamped(topicName string, text []byte, sel groupSel) int {
 	n := 0
 	s.ring.Append(topicName, func(epoch string, offset uint64) []byte {
 		stamped, _ := protocol.Stamp(text, topicName, epoch, offset)
 		frame := wsconn.BuildFrame(wsconn.OpText, stamped)
-		n = s.fanout(topicName, frame)
+		n = s.fanout(topicName, frame, sel)
 		return frame
 	})
 	return n

@@ -114,31 +114,33 @@ func (s *Server) BroadcastLocal(topicName, text string) (int, error) {
 	if !s.running.Load() {
 		return 0, ErrServerStopped
 	}
-	return s.publishLocal(topicName, protocol.InjectCategory([]byte(text))), nil
+	return s.publishLocal(topicName, protocol.InjectCategory([]byte(text)), allGroups), nil
 }
 
-// publishLocal fans out a publication whose category is already injected:
+// publishLocal fans out a publication whose category is already injected,
+// to the local subscribers and to one member of each queue group in sel:
 // a JSON object gets the recovery stamp when recovery is on, or else the
 // topic tag "tp", so every topic publication names its topic.
-func (s *Server) publishLocal(topicName string, body []byte) int {
+func (s *Server) publishLocal(topicName string, body []byte, sel groupSel) int {
 	s.stats.published.Add(1)
 	if s.ring != nil && isJSONObject(body) {
-		return s.publishStamped(topicName, body)
+		return s.publishStamped(topicName, body, sel)
 	}
 	body, _ = protocol.TagTopic(body, topicName)
-	return s.fanout(topicName, wsconn.BuildFrame(wsconn.OpText, body))
+	return s.fanout(topicName, wsconn.BuildFrame(wsconn.OpText, body), sel)
 }
 
 // fanout queues frame to every local subscriber of topicName, directly or
-// through a matching pattern, and returns how many accepted it.
-func (s *Server) fanout(topicName string, frame []byte) int {
+// through a matching pattern, and to one member of each queue group in
+// sel; it returns how many accepted it.
+func (s *Server) fanout(topicName string, frame []byte, sel groupSel) int {
 	n := 0
 	s.hub.eachMatching(topicName, func(c *conn) {
 		if c.deliver(frame) == nil {
 			n++
 		}
 	})
-	return n + s.queues.dispatch(topicName, frame, s.cfg.MaxOutboundQueueBytes)
+	return n + s.queues.dispatch(topicName, frame, s.cfg.MaxOutboundQueueBytes, sel)
 }
 
 // Broadcast publishes text to the topic's subscribers on every node: local
@@ -154,9 +156,11 @@ func (s *Server) Broadcast(topicName, text string) (int, error) {
 	}
 	body := protocol.InjectCategory([]byte(text))
 	if node := s.clusterNode(); node != nil {
-		node.Publish(topicName, body)
+		local, remote := s.assignGroups(node, topicName)
+		node.PublishGroups(topicName, body, remote)
+		return s.publishLocal(topicName, body, local), nil
 	}
-	return s.publishLocal(topicName, body), nil
+	return s.publishLocal(topicName, body, allGroups), nil
 }
 
 // pingAll sends the server ping to every connection (PROTOCOL §3).

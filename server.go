@@ -27,13 +27,16 @@ type Server struct {
 	engine   *wsconn.Engine
 	hub      *hub
 	queues   *queues
-	conns    *registry
-	in       *inbound
-	presence *presenceRegistry
-	ring     *ring.Store // nil when recovery is disabled
-	stats    counters
-	started  time.Time
-	stop     chan struct{}
+	// queueTurn spreads publications over the nodes with members of a
+	// queue group (assignGroups).
+	queueTurn atomic.Uint64
+	conns     *registry
+	in        *inbound
+	presence  *presenceRegistry
+	ring      *ring.Store // nil when recovery is disabled
+	stats     counters
+	started   time.Time
+	stop      chan struct{}
 
 	running    atomic.Bool
 	draining   atomic.Bool

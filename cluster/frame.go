@@ -39,6 +39,9 @@ const (
 	flagMore uint8 = 1 << 0
 	// flagReject marks a HELLO answer that refuses the link (self or duplicate).
 	flagReject uint8 = 1 << 1
+	// flagGroups marks a MSG whose payload opens with the queue groups the
+	// receiver is to serve (u16 count, str16 × count), then the message.
+	flagGroups uint8 = 1 << 2
 )
 
 // Capabilities announced in HELLO; a link uses the bitwise AND of both sides.
@@ -55,8 +58,12 @@ const (
 	// after the frames already queued, and reads the old link up to the
 	// peer's RETIRE, so that the replacement loses nothing in flight.
 	CapRetire uint32 = 1 << 3
+	// CapQueue: the node announces queue group members (QueueInterestKey)
+	// and serves on each message only the groups the publishing node chose
+	// for it (flagGroups); a MSG without the flag asks it to serve none.
+	CapQueue uint32 = 1 << 4
 	// localCaps is what this implementation supports.
-	localCaps = CapInterest | CapPresence | CapGossip | CapRetire
+	localCaps = CapInterest | CapPresence | CapGossip | CapRetire | CapQueue
 )
 
 const (

@@ -97,12 +97,19 @@ type link struct {
 	drained  bool
 	exact    map[string]struct{}
 	patterns topic.Patterns
+	// queues maps a topic to the queue groups the peer has members in
+	// (QueueInterestKey entries); nqueue counts its entries and is read
+	// without imu on the publish path.
+	queues map[string]map[string]struct{}
+	nqueue atomic.Int64
 
 	// Reader-only state of chunked RESYNC and PRESENCE_SYNC in progress.
 	rsActive bool
 	rsAll    bool
 	rsExact  map[string]struct{}
 	rsPats   topic.Patterns
+	rsQueues map[string]map[string]struct{}
+	rsNQueue int
 	psState  []Presence
 }
 
@@ -549,8 +556,7 @@ func (l *link) handle(f frame) error {
 		l.drained = true
 		l.imu.Unlock()
 	case frameMsg:
-		n.stats.msgsDelivered.Add(1)
-		n.d.OnPublish(l.peerID, f.topic, f.payload)
+		return l.deliverMsg(f)
 	case frameSub, frameUnsub:
 		topics, err := decodeTopicList(f.payload)
 		if err != nil {
@@ -613,24 +619,33 @@ func (l *link) handle(f frame) error {
 // from a RESYNC in progress so that the RESYNC's end does not undo it.
 func (l *link) applyInterest(topics []string, on bool) {
 	if l.rsActive {
-		applyTo(l.rsExact, &l.rsPats, topics, on)
-		if len(l.rsExact)+l.rsPats.Len() > maxInterest {
+		l.rsNQueue += applyTo(l.rsExact, &l.rsPats, &l.rsQueues, topics, on)
+		if len(l.rsExact)+l.rsPats.Len()+l.rsNQueue > maxInterest {
 			l.rsAll = true
 		}
 	}
 	l.imu.Lock()
 	defer l.imu.Unlock()
-	applyTo(l.exact, &l.patterns, topics, on)
-	if len(l.exact)+l.patterns.Len() > maxInterest {
+	nq := l.nqueue.Add(int64(applyTo(l.exact, &l.patterns, &l.queues, topics, on)))
+	if len(l.exact)+l.patterns.Len()+int(nq) > maxInterest {
 		l.all = true
 	}
 }
 
-// applyTo adds or removes topics in exact and patterns: the peer's pattern
-// interest is indexed the same way as local pattern subscriptions, so
-// routing a publication costs the patterns that can match it, not all.
-func applyTo(exact map[string]struct{}, patterns *topic.Patterns, topics []string, on bool) {
+// applyTo adds or removes topics in exact, patterns and queues, and returns
+// the change in the number of queue entries. The peer's pattern interest is
+// indexed the same way as local pattern subscriptions, so routing a
+// publication costs the patterns that can match it, not all.
+func applyTo(exact map[string]struct{}, patterns *topic.Patterns, queues *map[string]map[string]struct{}, topics []string, on bool) int {
+	dq := 0
 	for _, t := range topics {
+		if qt, g, ok := parseQueueKey(t); ok {
+			if *queues == nil {
+				*queues = make(map[string]map[string]struct{})
+			}
+			dq += applyQueueKey(*queues, qt, g, on)
+			continue
+		}
 		switch {
 		case topic.IsPattern(t) && on:
 			patterns.Add(t)
@@ -642,6 +657,7 @@ func applyTo(exact map[string]struct{}, patterns *topic.Patterns, topics []strin
 			delete(exact, t)
 		}
 	}
+	return dq
 }
 
 // resync adds one RESYNC chunk; the first chunk of a series starts a new
@@ -653,18 +669,20 @@ func (l *link) resync(topics []string, final bool) bool {
 		l.rsAll = false
 		l.rsExact = make(map[string]struct{}, len(topics))
 		l.rsPats = topic.Patterns{}
+		l.rsQueues, l.rsNQueue = nil, 0
 	}
-	applyTo(l.rsExact, &l.rsPats, topics, true)
-	if len(l.rsExact)+l.rsPats.Len() > maxInterest {
+	l.rsNQueue += applyTo(l.rsExact, &l.rsPats, &l.rsQueues, topics, true)
+	if len(l.rsExact)+l.rsPats.Len()+l.rsNQueue > maxInterest {
 		l.rsAll = true
 	}
 	if !final {
 		return false
 	}
 	l.imu.Lock()
-	l.exact, l.patterns = l.rsExact, l.rsPats
+	l.exact, l.patterns, l.queues = l.rsExact, l.rsPats, l.rsQueues
+	l.nqueue.Store(int64(l.rsNQueue))
 	l.all = l.rsAll || l.caps&CapInterest == 0
 	l.imu.Unlock()
-	l.rsActive, l.rsExact, l.rsPats = false, nil, topic.Patterns{}
+	l.rsActive, l.rsExact, l.rsPats, l.rsQueues = false, nil, topic.Patterns{}, nil
 	return true
 }

@@ -275,6 +275,14 @@ func (n *Node) ID() string {
 // for messages published on this node, never for ones received through
 // Delegate.OnPublish.
 func (n *Node) Publish(topic string, payload []byte) int {
+	return n.PublishGroups(topic, payload, nil)
+}
+
+// PublishGroups is Publish that also tells peers which queue groups of
+// topic to serve: assign maps a peer id to the groups it is to give the
+// message to one member of (QueueGroupPeers says which peers have members).
+// A peer not in assign, on a link with CapQueue, serves none of its groups.
+func (n *Node) PublishGroups(topic string, payload []byte, assign map[string][]string) int {
 	var b []byte
 	queued := 0
 	rt := n.route.Load()
@@ -296,11 +304,15 @@ func (n *Node) Publish(topic string, payload []byte) int {
 			}
 			b = encodeFrame(frameMsg, 0, topic, payload)
 		}
-		if len(b) > l.maxOut {
-			n.deadLetter(l.peerID, topic, payload, fmt.Errorf("%w: %d bytes, peer cap %d", ErrFrameTooLarge, len(b), l.maxOut))
+		fb := b
+		if groups := assign[l.peerID]; len(groups) > 0 && l.caps&CapQueue != 0 && groupsFit(groups) {
+			fb = encodeGroupMsg(topic, payload, groups)
+		}
+		if len(fb) > l.maxOut {
+			n.deadLetter(l.peerID, topic, payload, fmt.Errorf("%w: %d bytes, peer cap %d", ErrFrameTooLarge, len(fb), l.maxOut))
 			continue
 		}
-		if err := l.sendMsg(b); err != nil {
+		if err := l.sendMsg(fb); err != nil {
 			n.deadLetter(l.peerID, topic, payload, err)
 			continue
 		}
