@@ -383,3 +383,83 @@ func TestDialWaitingForServerIsBounded(t *testing.T) {
 		}
 	})
 }
+
+func TestPatternSubscriptionRecoversEveryConcreteTopic(t *testing.T) {
+	t.Parallel()
+	const perTopic = 600
+	srv := startServer(t, wse.Config{
+		Recovery:            wse.RecoveryConfig{Enabled: true, BufferSize: 4096, MaxMessages: 4096},
+		ClientSubscriptions: wse.PolicyAny,
+	})
+	var mu sync.Mutex
+	last := map[string]uint64{}
+	var errs []string
+	missed := 0
+	var socks sockets
+	c := dial(t, wsURL(srv), wseclient.Options{
+		Topics: []string{"feed.*"}, Reconnect: fastReconnect, NetDial: socks.dial,
+		Handlers: map[string]wseclient.Handler{"tick": func(m wseclient.Message) {
+			mu.Lock()
+			defer mu.Unlock()
+			if m.Offset != last[m.Topic]+1 {
+				errs = append(errs, fmt.Sprintf("%s: offset %d after %d", m.Topic, m.Offset, last[m.Topic]))
+			}
+			last[m.Topic] = m.Offset
+		}},
+		OnEvent: func(ev wseclient.Event) {
+			if ev.Kind == wseclient.EventMissedData {
+				mu.Lock()
+				missed++
+				mu.Unlock()
+			}
+		},
+	})
+	delivered := func() uint64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return last["feed.a"] + last["feed.b"]
+	}
+	pubDone := make(chan error, 1)
+	go func() {
+		for n := 1; n <= perTopic; n++ {
+			for _, tp := range []string{"feed.a", "feed.b"} {
+				if _, err := srv.Broadcast(tp, fmt.Sprintf(`{"t":"tick","p":{"n":%d}}`, n)); err != nil {
+					pubDone <- err
+					return
+				}
+			}
+			if n%5 == 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		pubDone <- nil
+	}()
+	for i := 1; i <= 3; i++ {
+		eventually(t, 10*time.Second, "deliveries", func() bool { return delivered() >= uint64(i*perTopic/2) })
+		conn := c.ConnID()
+		socks.kill()
+		eventually(t, 10*time.Second, "reconnect", func() bool { return c.Connected() && c.ConnID() != conn })
+	}
+	if err := <-pubDone; err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "every message", func() bool { return delivered() == 2*perTopic })
+	// The last messages are published while the connection is cut and none
+	// follows them: only the recovery asked for on resubscribing brings them.
+	conn := c.ConnID()
+	socks.kill()
+	for n := perTopic + 1; n <= perTopic+5; n++ {
+		for _, tp := range []string{"feed.a", "feed.b"} {
+			if _, err := srv.Broadcast(tp, fmt.Sprintf(`{"t":"tick","p":{"n":%d}}`, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	eventually(t, 10*time.Second, "reconnect", func() bool { return c.Connected() && c.ConnID() != conn })
+	eventually(t, 10*time.Second, "the messages published while away", func() bool { return delivered() == 2*(perTopic+5) })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(errs) > 0 || missed != 0 {
+		t.Fatalf("violations %v, %d missed-data events, last %v", errs, missed, last)
+	}
+}

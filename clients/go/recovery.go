@@ -1,6 +1,10 @@
 package wseclient
 
-import "time"
+import (
+	"time"
+
+	"github.com/wse-go/wse/internal/topic"
+)
 
 // Limits of the recovery tracker.
 const (
@@ -77,13 +81,25 @@ func (t *tracker) reset(recoverable bool) {
 }
 
 // prepare marks topics as pending a subscription request sent now and
-// returns the positions to ask recovery from (known topics only). It returns
-// nil when the server does not recover.
+// returns the positions to ask recovery from (known topics only). A pattern
+// asks for every known concrete topic it matches: the server replays each
+// (docs/subscriptions.md). It returns nil when the server does not recover.
 func (t *tracker) prepare(topics []string, now time.Time) map[string]Position {
 	if !t.recoverable {
 		return nil
 	}
 	from := make(map[string]Position, len(topics))
+	for _, pattern := range topics {
+		if !topic.IsPattern(pattern) {
+			continue
+		}
+		for name, st := range t.topics {
+			if st.known && st.pos.Epoch != "" && !topic.IsPattern(name) && topic.Match(pattern, name) {
+				st.pending, st.deadline = true, now.Add(t.timeout)
+				from[name] = st.pos
+			}
+		}
+	}
 	for _, topic := range topics {
 		st := t.state(topic)
 		st.pending, st.deadline = true, now.Add(t.timeout)
