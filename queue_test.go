@@ -230,7 +230,7 @@ func TestSubscribeQueueRefusesBadInput(t *testing.T) {
 	}
 	c.send(queueReq("subscribe", "w", "jobs.*", "ok"))
 	reply := payload(c.readType("subscription_update"))
-	if fmt.Sprint(reply["success_topics"]) != "[ok]" || reply["failed_codes"].(map[string]any)["jobs.*"] != "INVALID_TOPIC" {
+	if fmt.Sprint(reply["success_topics"]) != "[ok]" || reply["failed_codes"].(map[string]any)["jobs.*"] != "INVALID_TOPIC" || reply["queue_group"] != "w" {
 		t.Fatalf("reply %v", reply)
 	}
 }

@@ -283,6 +283,7 @@ func (s *Server) handleSubscription(c *conn, msg map[string]any) {
 // handleQueueSubscription answers a client's request to join or leave the
 // queue group req.QueueGroup of req.Topics, filling reply.
 func (s *Server) handleQueueSubscription(c *conn, req protocol.SubscriptionRequest, reply *protocol.SubscriptionReply) {
+	reply.QueueGroup = req.QueueGroup
 	if req.Action == "unsubscribe" {
 		for _, t := range req.Topics {
 			s.leaveQueue(c, t, req.QueueGroup)

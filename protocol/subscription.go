@@ -134,10 +134,11 @@ type SubscriptionReply struct {
 	FailedTopics  []FailedTopic             // topics refused, with a code
 	Unsubscribed  []string                  // topics left by an unsubscribe
 	Recovery      map[string]RecoveryResult // per-topic recovery; omitted when empty
+	QueueGroup    string                    // the queue group joined or left; omitted when empty
 }
 
 // Frame builds the subscription_update reply (PROTOCOL §4):
-// {"c":"WSE","t":"subscription_update","p":{"action":…,"success":…,"success_topics":[…],"failed_topics":[…],"failed_codes":{…},"unsubscribed_topics"?:[…],"recovery"?:{…}},"v":1}.
+// {"c":"WSE","t":"subscription_update","p":{"action":…,"success":…,"success_topics":[…],"failed_topics":[…],"failed_codes":{…},"unsubscribed_topics"?:[…],"queue_group"?:…,"recovery"?:{…}},"v":1}.
 //
 // The shape follows what both existing clients read: the TypeScript client
 // confirms every entry of success_topics as subscribed whatever the action,
@@ -177,6 +178,10 @@ func (r SubscriptionReply) Frame() []byte {
 	if r.Action == "unsubscribe" {
 		b = append(b, `,"unsubscribed_topics":`...)
 		b = appendStrings(b, r.Unsubscribed)
+	}
+	if r.QueueGroup != "" {
+		b = append(b, `,"queue_group":`...)
+		b = appendString(b, r.QueueGroup)
 	}
 	if len(r.Recovery) > 0 {
 		b = append(b, `,"recovery":{`...)
