@@ -5,7 +5,7 @@ FUZZTIME  ?= 60s
 BENCHTIME ?= 1s
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test deps lint race fuzz bench venv
+.PHONY: test deps lint race fuzz bench bench-compare venv
 
 # Each part of the project outside the root Go module (SDKs, the Python
 # binding, browser tests) has its own mk/<part>.mk that adds its check to
@@ -41,3 +41,12 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+# bench-compare: BASE's micro-benchmarks against the working tree's,
+# interleaved in one run, as benchstat ratios (bench/compare.sh).
+# make bench-compare BASE=<commit> [BENCH=regexp] [PKGS='./ ./protocol/'] [COUNT=6]
+BENCH ?= .
+PKGS  ?= ./...
+bench-compare:
+	@test -n "$(BASE)" || { echo 'usage: make bench-compare BASE=<commit> [BENCH=regexp] [PKGS=...]'; exit 2; }
+	COUNT=$(or $(COUNT),6) BENCHTIME=$(BENCHTIME) bench/compare.sh $(BASE) '$(BENCH)' '$(PKGS)'
