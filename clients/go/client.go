@@ -54,6 +54,9 @@ type Client struct {
 	// topics are the wanted topics, each with its presence data as JSON
 	// ("" for none); they are subscribed again on every connection.
 	topics map[string]string
+	// queues are the wanted queue group memberships, joined again on every
+	// connection.
+	queues map[queueWant]struct{}
 	// connID, userID, features and encrypted describe the latest
 	// connection.
 	connID, userID string
@@ -171,6 +174,7 @@ func newClient(rawURL string, opts Options) (*Client, error) {
 		ready:    make(chan struct{}),
 		token:    opts.Token,
 		topics:   make(map[string]string),
+		queues:   make(map[queueWant]struct{}),
 		rec:      newTracker(opts.RecoveryTimeout),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -595,6 +599,50 @@ func (c *Client) Unsubscribe(ctx context.Context, topics []string) (SubscribeRes
 	}
 	w := newWaiter(actionUnsubscribe, topics, waitApp, time.Time{})
 	return s.await(ctx, w, subscriptionRequest(actionUnsubscribe, topics, nil, false, nil, time.Now()))
+}
+
+// queueWant is one wanted queue group membership.
+type queueWant struct{ topic, group string }
+
+// SubscribeQueue asks the server to make the client a member of queue
+// group group of each topic and returns its reply: each publication to a
+// topic then goes to one member of the group, across the cluster, besides
+// the topic's normal subscribers (docs/subscriptions.md). Memberships are
+// joined again after every reconnect, until UnsubscribeQueue or until the
+// server refuses them; they have no recovery and no presence. Waiting
+// behaves as for Subscribe.
+func (c *Client) SubscribeQueue(ctx context.Context, topics []string, group string) (SubscribeResult, error) {
+	return c.queueRequest(ctx, actionSubscribe, topics, group)
+}
+
+// UnsubscribeQueue takes the client out of queue group group of topics.
+// What the server queued to it before it left still arrives, before the
+// reply.
+func (c *Client) UnsubscribeQueue(ctx context.Context, topics []string, group string) (SubscribeResult, error) {
+	return c.queueRequest(ctx, actionUnsubscribe, topics, group)
+}
+
+// queueRequest records the wanted memberships and sends a queue request.
+func (c *Client) queueRequest(ctx context.Context, action string, topics []string, group string) (SubscribeResult, error) {
+	if group == "" {
+		return SubscribeResult{}, ErrEmptyQueueGroup
+	}
+	topics = unique(topics)
+	s, err := c.session(ctx, func() {
+		for _, t := range topics {
+			if action == actionSubscribe {
+				c.queues[queueWant{t, group}] = struct{}{}
+			} else {
+				delete(c.queues, queueWant{t, group})
+			}
+		}
+	})
+	if err != nil {
+		return SubscribeResult{}, err
+	}
+	w := newWaiter(action, topics, waitApp, time.Time{})
+	w.group = group
+	return s.await(ctx, w, queueRequest(action, topics, group, time.Now()))
 }
 
 // await sends a request and waits for its reply within ctx.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -280,5 +281,72 @@ func TestClientReconnectsAfterServerRestart(t *testing.T) {
 	var ce *wseclient.CloseError
 	if disc := r.eventsOf(wseclient.EventDisconnected); len(disc) != 1 || !errors.As(disc[0].Err, &ce) || ce.Code != wseclient.CloseDrain {
 		t.Fatalf("disconnected events %+v", disc)
+	}
+}
+
+func TestQueueGroupMembersSharePublicationsAndRejoinAfterReconnect(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, wse.Config{ClientSubscriptions: wse.PolicyAny})
+	var mu sync.Mutex
+	seen := map[string]int{}
+	per := [2]int{}
+	var socks sockets
+	var clients [2]*wseclient.Client
+	for i := range clients {
+		opts := wseclient.Options{Reconnect: fastReconnect, Handlers: map[string]wseclient.Handler{"job": func(m wseclient.Message) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[string(m.Payload)]++
+			per[i]++
+		}}}
+		if i == 0 {
+			opts.NetDial = socks.dial
+		}
+		clients[i] = dial(t, wsURL(srv), opts)
+		res, err := clients[i].SubscribeQueue(ctxT(t, 5*time.Second), []string{"jobs"}, "workers")
+		if err != nil || fmt.Sprint(res.Granted) != "[jobs]" {
+			t.Fatalf("SubscribeQueue = %+v, %v", res, err)
+		}
+	}
+	publish := func(from, to int) {
+		for n := from; n < to; n++ {
+			if _, err := srv.Broadcast("jobs", fmt.Sprintf(`{"t":"job","p":%d}`, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eventually(t, 5*time.Second, "every job", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(seen) == to
+		})
+	}
+	publish(0, 100)
+	// The membership is joined again on the new connection.
+	conn := clients[0].ConnID()
+	socks.kill()
+	eventually(t, 10*time.Second, "rejoined", func() bool {
+		info := srv.QueueGroupInfo("jobs")
+		return clients[0].Connected() && clients[0].ConnID() != conn && len(info) == 1 && info[0].Members == 2
+	})
+	publish(100, 200)
+	if _, err := clients[1].UnsubscribeQueue(ctxT(t, 5*time.Second), []string{"jobs"}, "workers"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	before := per
+	mu.Unlock()
+	publish(200, 210)
+	mu.Lock()
+	defer mu.Unlock()
+	for job, n := range seen {
+		if n != 1 {
+			t.Fatalf("job %s delivered %d times", job, n)
+		}
+	}
+	if per[0] < 50 || per[1] < 50 || per[1] != before[1] {
+		t.Fatalf("per member %v (before leaving %v)", per, before)
+	}
+	if _, err := clients[0].SubscribeQueue(ctxT(t, time.Second), []string{"jobs"}, ""); !errors.Is(err, wseclient.ErrEmptyQueueGroup) {
+		t.Fatalf("empty group: %v", err)
 	}
 }

@@ -44,6 +44,9 @@ var (
 	ErrTooLarge = errors.New("wseclient: message too large")
 	// ErrInvalidURL is returned by Dial for a URL that is not ws:// or wss://.
 	ErrInvalidURL = errors.New("wseclient: invalid url")
+	// ErrEmptyQueueGroup is returned by SubscribeQueue and UnsubscribeQueue
+	// for an empty group name.
+	ErrEmptyQueueGroup = errors.New("wseclient: empty queue group")
 )
 
 // errDecrypt marks an "E:" frame that could not be decrypted (see

@@ -31,6 +31,7 @@ const (
 // waiter is a subscription request awaiting its reply.
 type waiter struct {
 	action   string
+	group    string   // the queue group of the request; "" for a subscription
 	topics   []string // sorted, without duplicates
 	kind     waitKind
 	deadline time.Time // when an automatic request is forgotten; zero for waitApp
@@ -277,10 +278,10 @@ func (s *session) match(r *reply) *waiter {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	idx := slices.IndexFunc(s.waiters, func(w *waiter) bool {
-		return w.action == r.Action && slices.Equal(w.topics, topics)
+		return w.action == r.Action && w.group == r.Group && slices.Equal(w.topics, topics)
 	})
 	if idx < 0 {
-		idx = slices.IndexFunc(s.waiters, func(w *waiter) bool { return w.action == r.Action })
+		idx = slices.IndexFunc(s.waiters, func(w *waiter) bool { return w.action == r.Action && w.group == r.Group })
 	}
 	if idx < 0 {
 		return nil
@@ -458,6 +459,10 @@ func (s *session) start(refused *Event) error {
 		slices.Sort(topics)
 		groups[presence] = group{topics: topics, from: c.rec.prepare(topics, now)}
 	}
+	byQueue := make(map[string][]string)
+	for q := range c.queues {
+		byQueue[q.group] = append(byQueue[q.group], q.topic)
+	}
 	c.mu.Unlock()
 
 	var waiters []*waiter
@@ -465,6 +470,16 @@ func (s *session) start(refused *Event) error {
 		g := groups[presence]
 		w := newWaiter(actionSubscribe, g.topics, waitResubscribe, now.Add(c.opts.RecoveryTimeout))
 		if err := s.request(subscriptionRequest(actionSubscribe, g.topics, json.RawMessage(presence), s.recoverable, g.from, now), w); err != nil {
+			return err
+		}
+		waiters = append(waiters, w)
+	}
+	for _, name := range slices.Sorted(maps.Keys(byQueue)) {
+		topics := byQueue[name]
+		slices.Sort(topics)
+		w := newWaiter(actionSubscribe, topics, waitResubscribe, now.Add(c.opts.RecoveryTimeout))
+		w.group = name
+		if err := s.request(queueRequest(actionSubscribe, topics, name, now), w); err != nil {
 			return err
 		}
 		waiters = append(waiters, w)
@@ -499,10 +514,18 @@ func (s *session) onReply(m Message) error {
 	var o trackOut
 	c := s.c
 	c.mu.Lock()
-	c.rec.reply(&r, time.Now(), &o)
-	if r.Action == actionSubscribe {
+	switch {
+	case r.Group != "" && r.Action == actionSubscribe:
 		for _, f := range r.Failed {
-			delete(c.topics, f.Topic)
+			delete(c.queues, queueWant{f.Topic, r.Group})
+		}
+	case r.Group != "":
+	default:
+		c.rec.reply(&r, time.Now(), &o)
+		if r.Action == actionSubscribe {
+			for _, f := range r.Failed {
+				delete(c.topics, f.Topic)
+			}
 		}
 	}
 	c.mu.Unlock()

@@ -83,11 +83,12 @@ func clientHello(recovery, msgpack bool, key string, now time.Time) []byte {
 
 // subscriptionPayload is the payload of a subscription_update request.
 type subscriptionPayload struct {
-	Action   string              `json:"action"`
-	Topics   []string            `json:"topics"`
-	Presence json.RawMessage     `json:"presence,omitempty"`
-	Recover  bool                `json:"recover,omitempty"`
-	Recovery map[string]Position `json:"recovery,omitempty"`
+	Action     string              `json:"action"`
+	Topics     []string            `json:"topics"`
+	Presence   json.RawMessage     `json:"presence,omitempty"`
+	Recover    bool                `json:"recover,omitempty"`
+	Recovery   map[string]Position `json:"recovery,omitempty"`
+	QueueGroup string              `json:"queue_group,omitempty"`
 }
 
 // subscriptionRequest returns a subscription_update request. from holds the
@@ -101,6 +102,13 @@ func subscriptionRequest(action string, topics []string, presence json.RawMessag
 		p.Recovery = from
 	}
 	b, _ := envelope("subscription_update", p, now) // presence is valid JSON
+	return b
+}
+
+// queueRequest returns a subscription_update request that joins (or
+// leaves) queue group group of topics.
+func queueRequest(action string, topics []string, group string, now time.Time) []byte {
+	b, _ := envelope("subscription_update", subscriptionPayload{Action: action, Topics: topics, QueueGroup: group}, now)
 	return b
 }
 
@@ -130,6 +138,9 @@ type reply struct {
 	Granted  []string
 	Failed   []FailedTopic
 	Recovery map[string]RecoveryResult
+	// Group is the queue group the request joined or left; "" for a
+	// normal subscription.
+	Group string
 }
 
 // result returns r as the application sees it.
@@ -155,6 +166,7 @@ type wireReply struct {
 	FailedCodes   map[string]string            `json:"failed_codes"`
 	Unsubscribed  []json.RawMessage            `json:"unsubscribed_topics"`
 	Recovery      map[string]wireRecoveryEntry `json:"recovery"`
+	QueueGroup    string                       `json:"queue_group"`
 }
 
 // wireRecoveryEntry is one topic of a reply's recovery object.
@@ -175,7 +187,7 @@ func parseReply(p json.RawMessage) (reply, bool) {
 	if json.Unmarshal(p, &w) != nil {
 		return reply{}, false
 	}
-	r := reply{Action: w.Action}
+	r := reply{Action: w.Action, Group: w.QueueGroup}
 	if r.Action == "" {
 		r.Action = actionSubscribe
 	}
