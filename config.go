@@ -132,6 +132,9 @@ type Config struct {
 	Presence PresenceConfig
 	// Recovery configures per-topic message recovery.
 	Recovery RecoveryConfig
+	// Hooks hand connection, subscription and chosen message decisions to
+	// the application (see Hooks); the zero value sets none.
+	Hooks Hooks
 	// ServerVersion is reported in server_hello (default Version).
 	ServerVersion string
 	// Logger receives the engine's log lines (default: discarded).

@@ -34,6 +34,9 @@ type Server struct {
 	started  time.Time
 	stop     chan struct{}
 
+	// hookTypes are the message types of Hooks.Message; nil when none.
+	hookTypes map[string]struct{}
+
 	running    atomic.Bool
 	draining   atomic.Bool
 	handshakes atomic.Int64
@@ -85,6 +88,7 @@ func NewServer(cfg Config) (*Server, error) {
 		interest: make(map[string]bool),
 		stop:     make(chan struct{}),
 	}
+	s.hookTypes = cfg.Hooks.hookTypes()
 	if s.ring, err = newRing(cfg.Recovery); err != nil {
 		return nil, err
 	}

@@ -224,49 +224,64 @@ func (s *Server) handleSubscription(c *conn, msg map[string]any) {
 		s.unsubscribeConn(c, req.Topics)
 		reply.Unsubscribed = req.Topics
 	case "subscribe":
-		var granted []string
+		var granted, ask []string
 		for _, t := range req.Topics {
 			switch {
 			case topic.Validate(t) != nil:
 				reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeInvalidTopic})
-			case !s.clientAllowed(c, t):
-				reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeForbidden})
-			default:
+			case s.clientAllowed(c, t):
 				granted = append(granted, t)
+			case s.cfg.Hooks.Subscribe != nil:
+				ask = append(ask, t)
+			default:
+				reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeForbidden})
 			}
 		}
-		granted, reply.FailedTopics = s.fitLimit(c, granted, reply.FailedTopics)
-		if req.Recover {
-			reply.Recovery = make(map[string]protocol.RecoveryResult, len(granted))
+		if len(ask) > 0 {
+			s.hookedSubscribe(c, req, granted, ask, reply)
+			return
 		}
-		for _, t := range granted {
-			var pos *Position
-			if p, ok := req.Recovery[t]; ok && req.Recover {
-				pos = &Position{Epoch: p.Epoch, Offset: p.Offset}
-			}
-			res, err := s.recoverTopic(c, t, pos)
-			if err != nil {
-				s.sendError(c, presenceErrorCode(err), err.Error())
-				continue
-			}
-			if req.Recover {
-				reply.Recovery[t] = protocol.RecoveryResult{Epoch: res.Epoch, Offset: res.Offset, Recovered: res.Recovered, Count: res.Count}
-			}
-		}
-		if len(req.Presence) > 0 && s.cfg.Presence.Enabled {
-			if err := s.joinPresence(c, granted, decodeObject(req.Presence)); err != nil {
-				s.sendError(c, presenceErrorCode(err), err.Error())
-			}
-		}
-		if granted == nil {
-			granted = []string{}
-		}
-		reply.SuccessTopics = granted
+		s.finishSubscribe(c, req, granted, reply)
+		return
 	default:
 		s.stats.invalidMessages.Add(1)
 		s.sendError(c, protocol.CodeInvalidMessage, fmt.Sprintf("unknown subscription action %q", req.Action))
 		return
 	}
+	s.sendMessage(c, reply.Frame())
+}
+
+// finishSubscribe subscribes the granted topics of a client request
+// (within the subscription limit), recovers and joins presence as asked,
+// and sends the reply. It may run on any goroutine.
+func (s *Server) finishSubscribe(c *conn, req protocol.SubscriptionRequest, granted []string, reply protocol.SubscriptionReply) {
+	granted, reply.FailedTopics = s.fitLimit(c, granted, reply.FailedTopics)
+	if req.Recover {
+		reply.Recovery = make(map[string]protocol.RecoveryResult, len(granted))
+	}
+	for _, t := range granted {
+		var pos *Position
+		if p, ok := req.Recovery[t]; ok && req.Recover {
+			pos = &Position{Epoch: p.Epoch, Offset: p.Offset}
+		}
+		res, err := s.recoverTopic(c, t, pos)
+		if err != nil {
+			s.sendError(c, presenceErrorCode(err), err.Error())
+			continue
+		}
+		if req.Recover {
+			reply.Recovery[t] = protocol.RecoveryResult{Epoch: res.Epoch, Offset: res.Offset, Recovered: res.Recovered, Count: res.Count}
+		}
+	}
+	if len(req.Presence) > 0 && s.cfg.Presence.Enabled {
+		if err := s.joinPresence(c, granted, decodeObject(req.Presence)); err != nil {
+			s.sendError(c, presenceErrorCode(err), err.Error())
+		}
+	}
+	if granted == nil {
+		granted = []string{}
+	}
+	reply.SuccessTopics = granted
 	s.sendMessage(c, reply.Frame())
 }
 
