@@ -68,9 +68,11 @@ type ConnectDecision struct {
 	AllowTopics []string
 	DenyTopics  []string
 	// CloseCode closes a refused connection (default 4403); Reason is the
-	// close reason and the error frame's message.
+	// close reason and the error frame's message; ErrorCode is the error
+	// frame's code (default FORBIDDEN).
 	CloseCode int
 	Reason    string
+	ErrorCode string
 }
 
 // SubscribeRequest is what the Subscribe hook learns of a client request.
@@ -157,8 +159,12 @@ func (s *Server) rejectHook(nc net.Conn, d ConnectDecision) {
 	if len(reason) > 123 {
 		reason = reason[:123]
 	}
+	errCode := d.ErrorCode
+	if errCode == "" {
+		errCode = protocol.CodeForbidden
+	}
 	s.cfg.Logger.Info("wse: connect hook refused", "remote", nc.RemoteAddr().String(), "code", code, "reason", reason)
-	frame := wsconn.BuildFrame(wsconn.OpText, protocol.Error(protocol.CodeForbidden, reason, 0, time.Now()))
+	frame := wsconn.BuildFrame(wsconn.OpText, protocol.Error(errCode, reason, 0, time.Now()))
 	ws, err := s.engine.Adopt(nc, nopHandler{}, wsconn.AdoptOptions{Initial: frame})
 	if err != nil {
 		return

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wse-go/wse"
+	"github.com/wse-go/wse/hooks"
 	"github.com/wse-go/wse/monitor"
 )
 
@@ -30,6 +31,7 @@ type Server struct {
 	engine  *wse.Server
 	events  *eventBuffer
 	handler http.Handler // the control API
+	hooks   *hooks.Hooks // nil without hooks
 
 	// stopPump ends the event pump; pumpDone is closed when it has.
 	stopPump chan struct{}
@@ -60,6 +62,14 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	ecfg := cfg.engineConfig()
 	ecfg.Logger = log
+	var hk *hooks.Hooks
+	if hcfg := cfg.hooksConfig(log); hcfg.Enabled() {
+		var err error
+		if hk, err = hooks.New(hcfg); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		ecfg.Hooks = hk.Engine()
+	}
 	if cfg.Demo {
 		demo, err := demoHandler(cfg.Path, cfg.JWTCookieName)
 		if err != nil {
@@ -69,12 +79,16 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	engine, err := wse.NewServer(ecfg)
 	if err != nil {
+		if hk != nil {
+			hk.Close()
+		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	s := &Server{
 		cfg:      cfg,
 		log:      log,
 		engine:   engine,
+		hooks:    hk,
 		events:   newEventBuffer(cfg.EventsBufferSize),
 		stopPump: make(chan struct{}),
 		pumpDone: make(chan struct{}),
@@ -88,6 +102,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}})
 	if err != nil {
 		return nil, err
+	}
+	if hk != nil {
+		for _, c := range hk.Collectors() {
+			if err := mon.Registry().Register(c); err != nil {
+				return nil, fmt.Errorf("server: hook metrics: %w", err)
+			}
+		}
 	}
 	s.handler = s.routes(mon)
 	return s, nil
@@ -228,10 +249,12 @@ func (s *Server) finishStop() {
 	s.mu.Unlock()
 	if !started {
 		s.apiCancel()
+		s.closeHooks()
 		return
 	}
 	close(s.stopPump)
 	<-s.pumpDone
+	s.closeHooks()
 	s.apiCancel()
 	ctx, cancel := context.WithTimeout(context.Background(), apiShutdownTimeout)
 	defer cancel()
@@ -241,4 +264,11 @@ func (s *Server) finishStop() {
 	_ = srv.Close()
 	<-done
 	s.log.Info("stopped")
+}
+
+// closeHooks stops the hooks, once the engine and the pump no longer use them.
+func (s *Server) closeHooks() {
+	if s.hooks != nil {
+		s.hooks.Close()
+	}
 }
