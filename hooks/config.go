@@ -42,7 +42,7 @@ type Policy string
 
 // Failure policies.
 const (
-	// Deny refuses: the connection is closed with 1013, the topics fail
+	// Deny refuses: the connection is closed with 4503, the topics fail
 	// with FORBIDDEN, the message gets a BACKEND_UNAVAILABLE error.
 	Deny Policy = "deny"
 	// Allow lets it through: an anonymous connection, every topic

@@ -106,9 +106,9 @@ func (h *Hooks) Engine() wse.Hooks {
 // backend failed under the deny policy.
 const CodeBackendUnavailable = "BACKEND_UNAVAILABLE"
 
-// CloseBackendUnavailable (1013, "try again later") closes a connection
+// CloseBackendUnavailable (4503) closes a connection
 // whose connect hook failed under the deny policy; clients reconnect.
-const CloseBackendUnavailable = 1013
+const CloseBackendUnavailable = 4503
 
 // ConnectRequest is the body of the connect hook.
 type ConnectRequest struct {

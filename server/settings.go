@@ -557,7 +557,7 @@ var settings = []setting{
 		set: intVal(func(c *Config) *int { return &c.HookConcurrency }, 1, 1<<16)},
 	{name: "hook-connect-url", kind: "string", usage: "connect hook: decides upgrades without a JWT (user id, topics, ACL, or a close code)",
 		set: stringVal(func(c *Config) *string { return &c.HookConnectURL }), check: checkHookURL(func(c Config) string { return c.HookConnectURL })},
-	{name: "hook-connect-on-failure", kind: "deny|allow", def: "deny", usage: "connect hook backend down: close with 1013 (deny) or let in anonymously (allow)",
+	{name: "hook-connect-on-failure", kind: "deny|allow", def: "deny", usage: "connect hook backend down: close with 4503 (deny) or let in anonymously (allow)",
 		set: enumVal(func(c *Config) *string { return &c.HookConnectOnFailure }, "deny", "allow")},
 	{name: "hook-subscribe-url", kind: "string", usage: "subscribe hook: decides client subscriptions the ACL does not grant",
 		set: stringVal(func(c *Config) *string { return &c.HookSubscribeURL }), check: checkHookURL(func(c Config) string { return c.HookSubscribeURL })},
