@@ -406,3 +406,57 @@ func TestWebhookRetriesUntilTheBackendAnswers(t *testing.T) {
 		t.Errorf("%d attempts, last %v; want 3 for %s", b.count("disconnect"), b.last("disconnect"), id)
 	}
 }
+
+func TestDeadBackendDoesNotStopOtherTraffic(t *testing.T) {
+	t.Parallel()
+	const clients = 1000
+	// The backend accepts every call and never answers.
+	b := startBackend(t, func(hook string, body map[string]any, r *http.Request) (int, any) {
+		<-r.Context().Done()
+		return 500, nil
+	})
+	srv := startServer(t, func(c *Config) {
+		c.HookSecret = hookSecret
+		c.HookSubscribeURL = b.url
+		c.HookRPCURL = b.url
+		c.HookRPCTypes = []string{"slow_rpc"}
+		c.HookTimeout = time.Minute
+		c.SubscribeOnConnect = []string{"all"}
+	})
+	conns := make([]*wsClient, clients)
+	for i := range conns {
+		conns[i] = dial(t, srv, nil)
+		// Both hooks hang for this connection ...
+		conns[i].send(map[string]any{"t": "slow_rpc", "p": map[string]any{}})
+		conns[i].send(map[string]any{"t": "subscription_update", "p": map[string]any{"action": "subscribe", "topics": []string{fmt.Sprintf("private:%d", i)}}})
+	}
+	waitFor(t, "backend saturated", func() bool { return b.count("rpc") >= hooks.DefaultConcurrency && b.count("subscribe") >= hooks.DefaultConcurrency })
+	waitFor(t, "every client subscribed", func() bool { return srv.Engine().TopicSubscriberCount("all") == clients })
+	// ... while everything else flows: publications, pings, and messages
+	// to the application.
+	if status, body := call(t, srv, "POST", "/api/publish", map[string]any{"topic": "all", "data": map[string]any{"t": "tick"}}, ""); status != 200 || body["delivered"] != float64(clients) {
+		t.Fatalf("publish = %d %v", status, body)
+	}
+	for i, c := range conns {
+		c.readUntil(func(m map[string]any) bool { return m["t"] == "tick" })
+		c.send(map[string]any{"t": "ping", "p": map[string]any{"timestamp": i}})
+		c.send(map[string]any{"t": "note"})
+	}
+	for _, c := range conns {
+		c.readUntil(func(m map[string]any) bool { return m["t"] == "PONG" })
+	}
+	notes := 0
+	deadline := time.Now().Add(waitTimeout)
+	for notes < clients && time.Now().Before(deadline) {
+		_, body := call(t, srv, "GET", "/api/events?max=10000&timeout_ms=200", nil, "")
+		for _, e := range body["events"].([]any) {
+			ev := e.(map[string]any)
+			if m, ok := ev["data"].(map[string]any); ok && ev["type"] == "msg" && m["t"] == "note" {
+				notes++
+			}
+		}
+	}
+	if notes != clients {
+		t.Errorf("%d note messages reached the application, want %d", notes, clients)
+	}
+}
