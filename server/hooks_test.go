@@ -430,7 +430,9 @@ func TestDeadBackendDoesNotStopOtherTraffic(t *testing.T) {
 		conns[i].send(map[string]any{"t": "slow_rpc", "p": map[string]any{}})
 		conns[i].send(map[string]any{"t": "subscription_update", "p": map[string]any{"action": "subscribe", "topics": []string{fmt.Sprintf("private:%d", i)}}})
 	}
-	waitFor(t, "backend saturated", func() bool { return b.count("rpc") >= hooks.DefaultConcurrency && b.count("subscribe") >= hooks.DefaultConcurrency })
+	waitFor(t, "backend saturated", func() bool {
+		return b.count("rpc") >= hooks.DefaultConcurrency && b.count("subscribe") >= hooks.DefaultConcurrency
+	})
 	waitFor(t, "every client subscribed", func() bool { return srv.Engine().TopicSubscriberCount("all") == clients })
 	// ... while everything else flows: publications, pings, and messages
 	// to the application.
