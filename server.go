@@ -102,6 +102,7 @@ func NewServer(cfg Config) (*Server, error) {
 			Issuer:            cfg.JWT.Issuer,
 			Audience:          cfg.JWT.Audience,
 			KeyID:             cfg.JWT.KeyID,
+			JWKS:              cfg.JWT.JWKS,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%w: JWT: %w", ErrInvalidConfig, err)

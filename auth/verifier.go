@@ -44,6 +44,10 @@ type Verifier struct {
 	signing  any // nil when Verifier.Sign cannot sign
 	keyID    string
 	maxSize  int
+
+	// jwks, when set, supplies the keys by kid for algorithm alg.
+	jwks *JWKS
+	alg  string
 }
 
 // NewVerifier validates cfg and returns a Verifier for it. An unusable
@@ -72,6 +76,8 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		current:  k.current,
 		previous: k.previous,
 		signing:  k.signing,
+		jwks:     cfg.JWKS,
+		alg:      cfg.Algorithm,
 		keyID:    cfg.KeyID,
 		maxSize:  cfg.MaxTokenSize,
 	}
@@ -85,7 +91,15 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // keyFor picks the verification key(s) for a parsed but unverified token:
 // the current key (then the previous one) when the "kid" header matches
 // Config.KeyID or no KeyID is configured, otherwise only the previous key.
+// With a JWKS, the key of the token's "kid" (see JWKS).
 func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
+	if v.jwks != nil {
+		kid, _ := t.Header["kid"].(string)
+		if v.keyID != "" && kid != v.keyID {
+			return nil, errKeyIDMismatch
+		}
+		return v.jwks.key(kid, v.alg)
+	}
 	if v.keyID != "" {
 		if kid, _ := t.Header["kid"].(string); kid != v.keyID {
 			if v.previous == nil {
