@@ -450,7 +450,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.cfg.JWTSecret == "" {
-		monitor.WriteError(w, http.StatusConflict, codeAuthDisabled, "no --jwt-secret configured: the server does not authenticate connections")
+		msg := "no --jwt-secret configured: the server does not authenticate connections"
+		if s.cfg.jwtEnabled() {
+			msg = s.cfg.JWTAlgorithm + " tokens are verified with a public key: mint them where the private key is"
+		}
+		monitor.WriteError(w, http.StatusConflict, codeAuthDisabled, msg)
 		return
 	}
 	if req.Sub == "" {

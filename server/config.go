@@ -42,6 +42,12 @@ type Config struct {
 	JWTIssuer         string
 	JWTAudience       string
 	JWTCookieName     string
+	// JWTAlgorithm is HS256 (with JWTSecret), RS256, ES256 or EdDSA (with
+	// JWTPublicKey, a PEM file, or JWTJWKSURL); JWTKeyID is the required kid.
+	JWTAlgorithm string
+	JWTPublicKey string
+	JWTJWKSURL   string
+	JWTKeyID     string
 	// AuthFirstMessage accepts the token as the client's first message.
 	AuthFirstMessage bool
 	// AllowedOrigins are browser origins accepted besides the same host.
@@ -252,6 +258,8 @@ func (c Config) engineConfig() wse.Config {
 		JWT: wse.JWTConfig{
 			Secret:           []byte(c.JWTSecret),
 			PreviousSecret:   []byte(c.JWTPreviousSecret),
+			Algorithm:        c.JWTAlgorithm,
+			KeyID:            c.JWTKeyID,
 			Issuer:           c.JWTIssuer,
 			Audience:         c.JWTAudience,
 			CookieName:       c.JWTCookieName,
@@ -317,4 +325,9 @@ func (c Config) hooksConfig(log *slog.Logger) hooks.Config {
 		Retries:           retries,
 		Logger:            log,
 	}
+}
+
+// jwtEnabled reports whether connections are authenticated with JWTs.
+func (c Config) jwtEnabled() bool {
+	return c.JWTSecret != "" || c.JWTPublicKey != "" || c.JWTJWKSURL != ""
 }

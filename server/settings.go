@@ -440,11 +440,38 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{name: "jwt-algorithm", kind: "HS256|RS256|ES256|EdDSA", def: "HS256", usage: "the only token algorithm accepted: HS256 with --jwt-secret, the others with --jwt-public-key or --jwt-jwks-url",
+		set: func(c *Config, v string) error {
+			for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
+				if strings.EqualFold(strings.TrimSpace(v), alg) {
+					c.JWTAlgorithm = alg
+					return nil
+				}
+			}
+			return errors.New("must be one of HS256, RS256, ES256, EdDSA")
+		},
+		check: checkJWTKeys},
+	{name: "jwt-public-key", kind: "string", usage: "PEM public key file (PKIX, PKCS#1 or certificate) for RS256, ES256 or EdDSA",
+		set: stringVal(func(c *Config) *string { return &c.JWTPublicKey }),
+		check: func(c Config) error {
+			if c.JWTPublicKey == "" {
+				return nil
+			}
+			if _, err := os.Stat(c.JWTPublicKey); err != nil {
+				return fmt.Errorf("%q: %v", c.JWTPublicKey, err)
+			}
+			return nil
+		}},
+	{name: "jwt-jwks-url", kind: "string", usage: "JWKS URL of the identity provider: keys by kid, refreshed every 5m and on an unknown kid (at most every 30s), used up to 24h while it is down",
+		set:   stringVal(func(c *Config) *string { return &c.JWTJWKSURL }),
+		check: checkHookURL(func(c Config) string { return c.JWTJWKSURL })},
+	{name: "jwt-key-id", kind: "string", usage: "required kid header of tokens (the previous secret is tried for other kids)",
+		set: stringVal(func(c *Config) *string { return &c.JWTKeyID })},
 	{name: "auth-first-message", kind: "bool", def: "false", usage: "a client without a token may send it as its first message {\"t\":\"auth\",\"p\":{\"token\":…}} within 5s",
 		set: boolVal(func(c *Config) *bool { return &c.AuthFirstMessage }),
 		check: func(c Config) error {
-			if c.AuthFirstMessage && c.JWTSecret == "" {
-				return errors.New("needs --jwt-secret")
+			if c.AuthFirstMessage && !c.jwtEnabled() {
+				return errors.New("needs --jwt-secret, --jwt-public-key or --jwt-jwks-url")
 			}
 			return nil
 		}},
@@ -642,4 +669,22 @@ func checkHookURL(get func(Config) string) func(Config) error {
 		}
 		return nil
 	}
+}
+
+// checkJWTKeys checks that the key settings fit --jwt-algorithm.
+func checkJWTKeys(c Config) error {
+	asym := c.JWTPublicKey != "" || c.JWTJWKSURL != ""
+	switch {
+	case c.JWTAlgorithm == "HS256" && asym:
+		return errors.New("HS256 uses --jwt-secret; --jwt-public-key and --jwt-jwks-url need RS256, ES256 or EdDSA")
+	case c.JWTAlgorithm == "HS256":
+		return nil
+	case c.JWTSecret != "":
+		return fmt.Errorf("%s verifies with a public key, not --jwt-secret", c.JWTAlgorithm)
+	case !asym:
+		return fmt.Errorf("%s needs --jwt-public-key or --jwt-jwks-url", c.JWTAlgorithm)
+	case c.JWTPublicKey != "" && c.JWTJWKSURL != "":
+		return errors.New("--jwt-public-key and --jwt-jwks-url exclude each other")
+	}
+	return nil
 }
