@@ -79,6 +79,8 @@ type JWKS struct {
 	fetchedAt time.Time // last successful fetch
 	triedAt   time.Time // last fetch attempt
 	lastErr   error
+	// refreshing is set while a background refresh started by keyNoWait runs.
+	refreshing bool
 	// fetching serializes fetches: one at a time.
 	fetching sync.Mutex
 }
@@ -180,6 +182,33 @@ func (j *JWKS) key(kid, alg string) (crypto.PublicKey, error) {
 		if rerr == nil {
 			return j.cached(kid, alg)
 		}
+	}
+	return nil, err
+}
+
+// keyNoWait is key without waiting: an unknown kid starts a background
+// refresh when one is due and fails at once.
+func (j *JWKS) keyNoWait(kid, alg string) (crypto.PublicKey, error) {
+	k, err := j.cached(kid, alg)
+	if !errors.Is(err, ErrUnknownKeyID) {
+		return k, err
+	}
+	j.mu.Lock()
+	due := time.Since(j.triedAt) >= j.cfg.MinRefreshInterval && !j.refreshing
+	if due {
+		j.refreshing = true
+		j.triedAt = time.Now()
+	}
+	j.mu.Unlock()
+	if due {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), j.cfg.Timeout)
+			defer cancel()
+			_ = j.Refresh(ctx)
+			j.mu.Lock()
+			j.refreshing = false
+			j.mu.Unlock()
+		}()
 	}
 	return nil, err
 }

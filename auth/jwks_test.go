@@ -253,3 +253,29 @@ func mustJSON(t testing.TB, v any) string {
 }
 
 func b64zero(n int) string { return base64.RawURLEncoding.EncodeToString(make([]byte, n)) }
+
+func TestVerifyNoWaitRefusesAnUnknownKeyIDAndFetchesItInTheBackground(t *testing.T) {
+	t.Parallel()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	host := startJWKSHost(t)
+	host.set(jwkOf(t, "k", key.Public()))
+	jw, err := NewJWKS(JWKSConfig{URL: host.url, MinRefreshInterval: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := mustVerifier(t, Config{Algorithm: "ES256", JWKS: jw})
+	token := signKid(t, jwt.SigningMethodES256, key, "k")
+	if _, err := v.VerifyNoWait(token); !errors.Is(err, ErrUnknownKeyID) {
+		t.Fatalf("first VerifyNoWait = %v, want ErrUnknownKeyID at once", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := v.VerifyNoWait(token); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background refresh never made the key usable")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -119,6 +119,29 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 // string (ErrMissingSubject) and a well-formed "wse_topics" when present.
 // Every failure satisfies errors.Is(err, ErrInvalidToken).
 func (v *Verifier) Verify(token string) (*Claims, error) {
+	return v.verify(token, v.keyfunc)
+}
+
+// VerifyNoWait is Verify for callers that must not wait on the network:
+// with a JWKS, a token whose kid is not in the keys held is refused at once
+// and a refresh of the set starts in the background (rate-limited as
+// usual), so that the client's next attempt finds the key. Without a JWKS
+// it is Verify.
+func (v *Verifier) VerifyNoWait(token string) (*Claims, error) {
+	if v.jwks == nil {
+		return v.verify(token, v.keyfunc)
+	}
+	return v.verify(token, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if v.keyID != "" && kid != v.keyID {
+			return nil, errKeyIDMismatch
+		}
+		return v.jwks.keyNoWait(kid, v.alg)
+	})
+}
+
+// verify checks token with the keys keyfunc picks.
+func (v *Verifier) verify(token string, keyfunc jwt.Keyfunc) (*Claims, error) {
 	if len(token) > v.maxSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTokenTooLarge, len(token), v.maxSize)
 	}
@@ -126,7 +149,7 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: empty", ErrInvalidToken)
 	}
 	mc := jwt.MapClaims{}
-	if _, err := v.parser.ParseWithClaims(token, mc, v.keyfunc); err != nil {
+	if _, err := v.parser.ParseWithClaims(token, mc, keyfunc); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			return nil, fmt.Errorf("%w: %w", ErrTokenExpired, err)
 		}
