@@ -462,3 +462,23 @@ func TestDeadBackendDoesNotStopOtherTraffic(t *testing.T) {
 		t.Errorf("%d note messages reached the application, want %d", notes, clients)
 	}
 }
+
+func TestConnectHookOnlyDecidesUpgradesWithoutAToken(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, cookieSessions)
+	srv := startServer(t, func(c *Config) {
+		c.HookSecret = hookSecret
+		c.HookConnectURL = b.url
+		c.JWTSecret = testSecret
+	})
+	// A JWT is verified as usual and the backend is not asked.
+	if c := dial(t, srv, bearer(mint(t, srv, "jwt-user"))); userOf(c) != "jwt-user" || b.count("connect") != 0 {
+		t.Errorf("token upgrade: user %v after %d hook calls", userOf(c), b.count("connect"))
+	}
+	// A bad token is refused as a bad token, not handed to the hook.
+	expectRefusal(t, dialRaw(t, srv, bearer("not.a.token")), "AUTH_FAILED", 4401)
+	// No token: the cookie session decides.
+	if c := dial(t, srv, http.Header{"Cookie": {"session=good"}}); userOf(c) != "u1" || b.count("connect") != 1 {
+		t.Errorf("cookie upgrade: user %v after %d hook calls", userOf(c), b.count("connect"))
+	}
+}
