@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/wse-go/wse"
+	"github.com/wse-go/wse/protocol"
 )
 
 // Hooks calls the backend for the engine's decisions and sends the
@@ -103,12 +104,12 @@ func (h *Hooks) Engine() wse.Hooks {
 }
 
 // CodeBackendUnavailable is the error code a client gets when a hook's
-// backend failed under the deny policy.
-const CodeBackendUnavailable = "BACKEND_UNAVAILABLE"
+// backend failed under the deny policy (protocol.CodeBackendUnavailable).
+const CodeBackendUnavailable = protocol.CodeBackendUnavailable
 
-// CloseBackendUnavailable (4503) closes a connection
-// whose connect hook failed under the deny policy; clients reconnect.
-const CloseBackendUnavailable = 4503
+// CloseBackendUnavailable closes a connection whose connect hook failed
+// under the deny policy; clients reconnect (protocol.CloseBackendUnavailable).
+const CloseBackendUnavailable = protocol.CloseBackendUnavailable
 
 // ConnectRequest is the body of the connect hook.
 type ConnectRequest struct {
