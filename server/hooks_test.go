@@ -482,3 +482,83 @@ func TestConnectHookOnlyDecidesUpgradesWithoutAToken(t *testing.T) {
 		t.Errorf("cookie upgrade: user %v after %d hook calls", userOf(c), b.count("connect"))
 	}
 }
+
+// TestEveryProxyAppliesItsPolicyOnTimeout500AndWrongSignature runs the
+// three failure modes against the subscribe, publish and rpc hooks, under
+// the default deny policy and under allow.
+func TestEveryProxyAppliesItsPolicyOnTimeout500AndWrongSignature(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, func(hook string, body map[string]any, r *http.Request) (int, any) {
+		switch r.URL.Query().Get("mode") {
+		case "timeout":
+			<-r.Context().Done()
+		case "500":
+			return 500, map[string]any{"detail": "boom"}
+		}
+		return 200, map[string]any{"granted": body["topics"], "reply": map[string]any{"t": "ok"}}
+	})
+	for _, mode := range []string{"timeout", "500", "wrong-signature"} {
+		for _, policy := range []string{"deny", "allow"} {
+			t.Run(mode+"/"+policy, func(t *testing.T) {
+				t.Parallel()
+				url := b.url + "/?mode=" + mode
+				srv := startServer(t, func(c *Config) {
+					c.HookSecret = hookSecret
+					if mode == "wrong-signature" {
+						c.HookSecret = "not-the-backends-secret-0123"
+					}
+					c.HookTimeout = 300 * time.Millisecond
+					c.HookSubscribeURL, c.HookSubscribeOnFailure = url, policy
+					c.HookPublishURL, c.HookPublishTypes, c.HookPublishOnFailure = url, []string{"pub"}, policy
+					c.HookRPCURL, c.HookRPCTypes, c.HookRPCOnFailure = url, []string{"call"}, policy
+				})
+				c := dial(t, srv, nil)
+				c.send(map[string]any{"t": "subscription_update", "p": map[string]any{"action": "subscribe", "topics": []string{"x"}}})
+				p := c.readUntil(func(m map[string]any) bool { return m["t"] == "subscription_update" })["p"].(map[string]any)
+				granted := fmt.Sprint(p["success_topics"]) == "[x]"
+				if granted != (policy == "allow") {
+					t.Errorf("subscribe under %s: %v", policy, p)
+				}
+				for _, typ := range []string{"pub", "call"} {
+					c.send(map[string]any{"t": typ, "p": map[string]any{}})
+					if policy == "deny" {
+						e := c.readUntil(func(m map[string]any) bool { return m["t"] == "error" })
+						if e["p"].(map[string]any)["code"] != hooks.CodeBackendUnavailable {
+							t.Errorf("%s under deny: %v", typ, e)
+						}
+					}
+				}
+				if policy == "allow" { // both messages passed on to the application
+					evs := pollEvents(t, srv, "", c.connID(), 3)
+					if evs[1]["type"] != "msg" || evs[2]["type"] != "msg" {
+						t.Errorf("events under allow: %v", evs)
+					}
+				}
+				reason := map[string]string{"timeout": "timeout", "500": "backend", "wrong-signature": "backend"}[mode]
+				waitFor(t, "errors counted", func() bool {
+					return metricValue(t, srv, `wse_hook_errors_total{hook="rpc",reason="`+reason+`"}`) == 1 &&
+						metricValue(t, srv, `wse_hook_errors_total{hook="subscribe",reason="`+reason+`"}`) == 1
+				})
+			})
+		}
+	}
+}
+
+func TestWebhookWithAWrongSignatureIsRetriedThenGivenUp(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, func(string, map[string]any, *http.Request) (int, any) { return 200, map[string]any{} })
+	srv := startServer(t, func(c *Config) {
+		c.HookSecret = "not-the-backends-secret-0123"
+		c.HookDisconnectURL = b.url
+		c.HookGrace = 0
+		c.HookRetries = 2
+	})
+	c := dial(t, srv, nil)
+	_ = c.conn.Close()
+	waitFor(t, "webhook given up", func() bool {
+		return metricValue(t, srv, `wse_hook_webhooks_total{hook="disconnect",outcome="failed"}`) == 1
+	})
+	if calls := metricValue(t, srv, `wse_hook_calls_total{hook="disconnect"}`); calls != 3 || b.count("disconnect") != 0 {
+		t.Errorf("%v attempts, %d accepted; want 3 refused", calls, b.count("disconnect"))
+	}
+}
