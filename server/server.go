@@ -90,6 +90,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 		ecfg.Hooks = hk.Engine()
+		if cfg.HookSecret == "" {
+			log.Warn("backend hooks without --hook-secret: their requests are not signed")
+		}
 	}
 	if cfg.Demo {
 		demo, err := demoHandler(cfg.Path, cfg.JWTCookieName)
