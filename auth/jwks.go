@@ -331,6 +331,9 @@ func (k jwkJSON) parse() (jwk, bool, error) {
 			return jwk{}, false, errors.New("RSA exponent too large")
 		}
 		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+		if pub.E < 3 || pub.E%2 == 0 {
+			return jwk{}, false, fmt.Errorf("RSA exponent %d is not an odd number of at least 3", pub.E)
+		}
 		if err := checkKeyFits("RS256", pub); err != nil {
 			return jwk{}, false, err
 		}
