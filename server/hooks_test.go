@@ -349,7 +349,7 @@ func TestDisconnectAndPresenceLeaveWebhooksWaitForTheGracePeriod(t *testing.T) {
 		c.HookConnectURL = b.url
 		c.HookDisconnectURL = b.url
 		c.HookPresenceLeaveURL = b.url
-		c.HookGrace = 2 * time.Second
+		c.HookGrace = 4 * time.Second
 		c.Presence = true
 	})
 	// A page reload: the connection closes and the user is back within the

@@ -72,7 +72,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         wait_http(backend + "/seen")
         procs.append(subprocess.Popen([
             binary, "--port", str(ws_port), "--api-addr", f"127.0.0.1:{api_port}", "--demo=false",
-            "--presence", "--hook-secret", SECRET, "--hook-grace", "1s",
+            "--presence", "--hook-secret", SECRET, "--hook-grace", "3s",
             "--hook-connect-url", backend + "/wse/connect",
             "--hook-subscribe-url", backend + "/wse/subscribe",
             "--hook-publish-url", backend + "/wse/publish", "--hook-publish-types", "chat_send",
@@ -149,7 +149,7 @@ def test_reload_sends_no_webhook_but_leaving_does(stack: dict[str, str]) -> None
 
     async def scenario() -> None:
         await visit()
-        await visit()  # the "reload", well within the 1 s grace
+        await visit()  # the "reload", well within the 3 s grace
     asyncio.run(scenario())
     deadline = time.monotonic() + TIMEOUT
     while True:
