@@ -88,7 +88,8 @@ func (g *authGate) OnMessage(ws *wsconn.Conn, op wsconn.Opcode, data []byte) {
 		g.fail(errNoAuthMessage)
 		return
 	}
-	claims, err := g.s.verifier.Verify(m.P.Token)
+	// On the poller: a JWKS lookup must not wait on the network.
+	claims, err := g.s.verifier.VerifyNoWait(m.P.Token)
 	if err != nil {
 		g.fail(err)
 		return

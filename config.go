@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wse-go/wse/auth"
 	"github.com/wse-go/wse/internal/topic"
 )
 
@@ -132,6 +133,9 @@ type Config struct {
 	Presence PresenceConfig
 	// Recovery configures per-topic message recovery.
 	Recovery RecoveryConfig
+	// Hooks hand connection, subscription and chosen message decisions to
+	// the application (see Hooks); the zero value sets none.
+	Hooks Hooks
 	// ServerVersion is reported in server_hello (default Version).
 	ServerVersion string
 	// Logger receives the engine's log lines (default: discarded).
@@ -156,6 +160,9 @@ type JWTConfig struct {
 	Audience string
 	// KeyID, when set, must equal the token header's kid.
 	KeyID string
+	// JWKS, for RS256, ES256 and EdDSA, supplies the public keys by the
+	// token's kid instead of PublicKey; the caller refreshes it (JWKS.Run).
+	JWKS *auth.JWKS
 	// CookieName is the cookie that carries the token (default access_token).
 	CookieName string
 	// AuthFirstMessage lets a client that upgraded without a token send it
@@ -169,7 +176,7 @@ type JWTConfig struct {
 }
 
 // enabled reports whether tokens are verified.
-func (j JWTConfig) enabled() bool { return len(j.Secret) > 0 || len(j.PublicKey) > 0 }
+func (j JWTConfig) enabled() bool { return len(j.Secret) > 0 || len(j.PublicKey) > 0 || j.JWKS != nil }
 
 // PresenceConfig configures presence tracking.
 type PresenceConfig struct {

@@ -23,7 +23,7 @@ func TestDependencyDirection(t *testing.T) {
 		root + "/internal/ring":   {root},
 		root + "/internal/topic":  {root},
 		root + "/clients/go":      {root, root + "/internal/wsconn"},
-		root:                      {root + "/server", root + "/monitor", root + "/clients/go", root + "/cmd/wse-server"},
+		root:                      {root + "/server", root + "/monitor", root + "/clients/go", root + "/cmd/wse-server", root + "/hooks"},
 	}
 	for pkg, banned := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

@@ -39,6 +39,8 @@ var (
 	ErrInvalidEvent = errors.New("wse: invalid event")
 	// ErrInvalidPresenceData reports presence data that is not a JSON object.
 	ErrInvalidPresenceData = errors.New("wse: presence data is not a JSON object")
+	// ErrRecoveryDisabled reports a recovery call while Recovery.Enabled is false.
+	ErrRecoveryDisabled = errors.New("wse: recovery disabled")
 )
 
 // Handshake auth outcomes that are not token verification errors; they pick

@@ -37,7 +37,8 @@ type Event struct {
 	Type EventType `json:"type"`
 	// ConnID is the connection it concerns (empty for presence events).
 	ConnID string `json:"conn_id,omitempty"`
-	// UserID is the JWT subject (auth_connect) or the presence user.
+	// UserID is the JWT subject or the Connect hook's user (auth_connect,
+	// disconnect) or the presence user.
 	UserID string `json:"user_id,omitempty"`
 	// Cookies is the raw Cookie header (connect).
 	Cookies string `json:"cookies,omitempty"`

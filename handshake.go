@@ -36,13 +36,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var claims *auth.Claims
 	var authErr error
+	token := ""
 	if s.verifier != nil {
-		token := auth.TokenFromRequest(r, s.cfg.JWT.CookieName)
+		token = auth.TokenFromRequest(r, s.cfg.JWT.CookieName)
 		if token == "" {
 			authErr = errAuthRequired
 		} else {
 			claims, authErr = s.verifier.Verify(token)
 		}
+	}
+	if token == "" && s.cfg.Hooks.Connect != nil {
+		s.serveHooked(w, r)
+		return
 	}
 	nc, buffered, err := wsconn.Upgrade(w, r)
 	if err != nil {
@@ -57,6 +62,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.register(nc, buffered, r, claims)
 	}
+}
+
+// serveHooked completes an upgrade without a token that the Connect hook
+// decides: the hook runs first, on this request's goroutine.
+func (s *Server) serveHooked(w http.ResponseWriter, r *http.Request) {
+	id, d := s.connectHook(r)
+	nc, buffered, err := wsconn.Upgrade(w, r)
+	if err != nil {
+		s.stats.rejected.Add(1)
+		return
+	}
+	if !d.Allow {
+		s.rejectHook(nc, d)
+		return
+	}
+	s.registerAs(id, nc, buffered, r, d.claimsOf(), func(c *conn) {
+		if len(d.Topics) == 0 {
+			return
+		}
+		if err := validateTopics(d.Topics); err != nil {
+			s.cfg.Logger.Warn("wse: connect hook topics", "conn_id", c.id, "error", err)
+			return
+		}
+		if err := s.subscribeConn(c, d.Topics, d.Presence); err != nil {
+			s.cfg.Logger.Warn("wse: connect hook topics", "conn_id", c.id, "error", err)
+		}
+	})
 }
 
 // admit decides whether an upgrade request may proceed; it returns an HTTP
@@ -124,8 +156,15 @@ func authErrorFrame(authErr error) []byte {
 // while making it visible (so the client can use its id as soon as it reads
 // server_ready), emits its connect event and only then starts reading.
 func (s *Server) register(nc net.Conn, buffered []byte, r *http.Request, claims *auth.Claims) {
+	s.registerAs(protocol.NewID(), nc, buffered, r, claims, nil)
+}
+
+// registerAs is register with the connection's id chosen, and then, when
+// not nil, run after activation and before the first read.
+func (s *Server) registerAs(id string, nc net.Conn, buffered []byte, r *http.Request, claims *auth.Claims, then func(*conn)) {
 	u := upgradeOf(r)
 	c := s.newConn(u)
+	c.id = id
 	ws, err := s.engine.Adopt(nc, (*engineHandler)(s), wsconn.AdoptOptions{
 		Buffered: buffered,
 		Context:  c,
@@ -137,6 +176,9 @@ func (s *Server) register(nc net.Conn, buffered []byte, r *http.Request, claims 
 	}
 	c.ws = ws
 	s.activate(c, claims, u)
+	if then != nil {
+		then(c)
+	}
 	ws.Resume()
 }
 

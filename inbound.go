@@ -76,9 +76,15 @@ func (h *engineHandler) OnMessage(ws *wsconn.Conn, op wsconn.Opcode, data []byte
 		s.handleSubscription(c, in.Msg)
 	case protocol.KindBatch:
 		for _, m := range in.Msgs {
+			if s.hookTypes != nil && s.hookMessage(c, m) {
+				continue
+			}
 			s.in.push(Event{Type: EventMessage, ConnID: c.id, Message: m})
 		}
 	case protocol.KindMsg:
+		if s.hookTypes != nil && s.hookMessage(c, in.Msg) {
+			return
+		}
 		s.in.push(Event{Type: EventMessage, ConnID: c.id, Message: in.Msg})
 	case protocol.KindRaw:
 		s.in.push(Event{Type: EventRaw, ConnID: c.id, Text: in.Raw})
@@ -119,7 +125,7 @@ func (h *engineHandler) OnClose(ws *wsconn.Conn, code int, _ string) {
 	}
 	s.dropTopics(c, true)
 	s.cfg.Logger.Debug("wse: disconnected", "conn_id", c.id, "code", code)
-	s.in.push(Event{Type: EventDisconnect, ConnID: c.id, CloseCode: code})
+	s.in.push(Event{Type: EventDisconnect, ConnID: c.id, UserID: c.userID, CloseCode: code})
 }
 
 // clientHello answers a client_hello with server_hello (PROTOCOL §2). A

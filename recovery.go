@@ -160,3 +160,17 @@ func isJSONObject(text []byte) bool {
 	t := bytes.TrimSpace(text)
 	return len(t) >= 2 && t[0] == '{' && t[len(t)-1] == '}'
 }
+
+// TopicPosition returns the recovery position of topic: its buffer's epoch
+// and last offset (inclusive), and whether the topic has a buffer. With
+// recovery disabled it fails with ErrRecoveryDisabled.
+func (s *Server) TopicPosition(topicName string) (Position, bool, error) {
+	if s.ring == nil {
+		return Position{}, false, ErrRecoveryDisabled
+	}
+	if err := validateTopics([]string{topicName}); err != nil {
+		return Position{}, false, err
+	}
+	epoch, offset, ok := s.ring.Position(topicName)
+	return Position{Epoch: epoch, Offset: offset}, ok, nil
+}

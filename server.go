@@ -38,6 +38,9 @@ type Server struct {
 	started   time.Time
 	stop      chan struct{}
 
+	// hookTypes are the message types of Hooks.Message; nil when none.
+	hookTypes map[string]struct{}
+
 	running    atomic.Bool
 	draining   atomic.Bool
 	handshakes atomic.Int64
@@ -90,6 +93,7 @@ func NewServer(cfg Config) (*Server, error) {
 		interest: make(map[string]bool),
 		stop:     make(chan struct{}),
 	}
+	s.hookTypes = cfg.Hooks.hookTypes()
 	if s.ring, err = newRing(cfg.Recovery); err != nil {
 		return nil, err
 	}
@@ -103,6 +107,7 @@ func NewServer(cfg Config) (*Server, error) {
 			Issuer:            cfg.JWT.Issuer,
 			Audience:          cfg.JWT.Audience,
 			KeyID:             cfg.JWT.KeyID,
+			JWKS:              cfg.JWT.JWKS,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%w: JWT: %w", ErrInvalidConfig, err)

@@ -231,47 +231,25 @@ func (s *Server) handleSubscription(c *conn, msg map[string]any) {
 		s.unsubscribeConn(c, req.Topics)
 		reply.Unsubscribed = req.Topics
 	case "subscribe":
-		var granted []string
+		var granted, ask []string
 		for _, t := range req.Topics {
 			switch {
 			case topic.Validate(t) != nil:
 				reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeInvalidTopic})
-			case !s.clientAllowed(c, t):
-				reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeForbidden})
-			default:
+			case s.clientAllowed(c, t):
 				granted = append(granted, t)
+			case s.cfg.Hooks.Subscribe != nil:
+				ask = append(ask, t)
+			default:
+				reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeForbidden})
 			}
 		}
-		if req.Recover {
-			granted = withRecoveredTopics(granted, req.Recovery)
+		if len(ask) > 0 {
+			s.hookedSubscribe(c, req, granted, ask, reply)
+			return
 		}
-		granted, reply.FailedTopics = s.fitLimit(c, granted, reply.FailedTopics)
-		if req.Recover {
-			reply.Recovery = make(map[string]protocol.RecoveryResult, len(granted))
-		}
-		for _, t := range granted {
-			var pos *Position
-			if p, ok := req.Recovery[t]; ok && req.Recover {
-				pos = &Position{Epoch: p.Epoch, Offset: p.Offset}
-			}
-			res, err := s.recoverTopic(c, t, pos)
-			if err != nil {
-				s.sendError(c, presenceErrorCode(err), err.Error())
-				continue
-			}
-			if req.Recover && !topic.IsPattern(t) {
-				reply.Recovery[t] = protocol.RecoveryResult{Epoch: res.Epoch, Offset: res.Offset, Recovered: res.Recovered, Count: res.Count}
-			}
-		}
-		if len(req.Presence) > 0 && s.cfg.Presence.Enabled {
-			if err := s.joinPresence(c, granted, decodeObject(req.Presence)); err != nil {
-				s.sendError(c, presenceErrorCode(err), err.Error())
-			}
-		}
-		if granted == nil {
-			granted = []string{}
-		}
-		reply.SuccessTopics = granted
+		s.finishSubscribe(c, req, granted, reply)
+		return
 	default:
 		s.stats.invalidMessages.Add(1)
 		s.sendError(c, protocol.CodeInvalidMessage, fmt.Sprintf("unknown subscription action %q", req.Action))
@@ -340,6 +318,43 @@ func withRecoveredTopics[P any](topics []string, positions map[string]P) []strin
 	}
 	slices.Sort(extra)
 	return append(extra, topics...)
+}
+
+// finishSubscribe subscribes the granted topics of a client request
+// (within the subscription limit), recovers and joins presence as asked,
+// and sends the reply. It may run on any goroutine.
+func (s *Server) finishSubscribe(c *conn, req protocol.SubscriptionRequest, granted []string, reply protocol.SubscriptionReply) {
+	if req.Recover {
+		granted = withRecoveredTopics(granted, req.Recovery)
+	}
+	granted, reply.FailedTopics = s.fitLimit(c, granted, reply.FailedTopics)
+	if req.Recover {
+		reply.Recovery = make(map[string]protocol.RecoveryResult, len(granted))
+	}
+	for _, t := range granted {
+		var pos *Position
+		if p, ok := req.Recovery[t]; ok && req.Recover {
+			pos = &Position{Epoch: p.Epoch, Offset: p.Offset}
+		}
+		res, err := s.recoverTopic(c, t, pos)
+		if err != nil {
+			s.sendError(c, presenceErrorCode(err), err.Error())
+			continue
+		}
+		if req.Recover && !topic.IsPattern(t) {
+			reply.Recovery[t] = protocol.RecoveryResult{Epoch: res.Epoch, Offset: res.Offset, Recovered: res.Recovered, Count: res.Count}
+		}
+	}
+	if len(req.Presence) > 0 && s.cfg.Presence.Enabled {
+		if err := s.joinPresence(c, granted, decodeObject(req.Presence)); err != nil {
+			s.sendError(c, presenceErrorCode(err), err.Error())
+		}
+	}
+	if granted == nil {
+		granted = []string{}
+	}
+	reply.SuccessTopics = granted
+	s.sendMessage(c, reply.Frame())
 }
 
 // fitLimit keeps the granted topics that fit the connection's subscription

@@ -61,6 +61,9 @@ type Config struct {
 	// MaxTokenSize is the largest token in bytes; default DefaultMaxTokenSize
 	// (8192). Negative is invalid.
 	MaxTokenSize int
+	// JWKS, for RS256, ES256 and EdDSA, supplies the verification keys by
+	// the token's "kid" instead of PublicKey (which must then be empty).
+	JWKS *JWKS
 }
 
 // keys holds the parsed key material of a Config.
@@ -105,8 +108,8 @@ func (cfg Config) parseKeys() (keys, error) {
 
 // hmacKeys validates the secrets of an HS* configuration.
 func (cfg Config) hmacKeys(method jwt.SigningMethod) (keys, error) {
-	if len(cfg.PublicKey) > 0 || len(cfg.PreviousPublicKey) > 0 || len(cfg.PrivateKey) > 0 {
-		return keys{}, fmt.Errorf("%w: %s uses Secret, not PEM keys", ErrInvalidConfig, cfg.Algorithm)
+	if len(cfg.PublicKey) > 0 || len(cfg.PreviousPublicKey) > 0 || len(cfg.PrivateKey) > 0 || cfg.JWKS != nil {
+		return keys{}, fmt.Errorf("%w: %s uses Secret, not PEM keys or JWKS", ErrInvalidConfig, cfg.Algorithm)
 	}
 	if err := checkSecret(cfg.Algorithm, cfg.Secret); err != nil {
 		return keys{}, fmt.Errorf("%w: secret: %w", ErrInvalidConfig, err)
@@ -127,6 +130,12 @@ func (cfg Config) asymmetricKeys(method jwt.SigningMethod) (keys, error) {
 		return keys{}, fmt.Errorf("%w: %s uses PEM keys, not Secret", ErrInvalidConfig, cfg.Algorithm)
 	}
 	k := keys{method: method}
+	if cfg.JWKS != nil {
+		if len(cfg.PublicKey) > 0 || len(cfg.PreviousPublicKey) > 0 || len(cfg.PrivateKey) > 0 {
+			return keys{}, fmt.Errorf("%w: JWKS replaces PEM keys; set one or the other", ErrInvalidConfig)
+		}
+		return k, nil
+	}
 	if len(cfg.PrivateKey) > 0 {
 		priv, err := parsePrivateKey(cfg.Algorithm, cfg.PrivateKey)
 		if err != nil {

@@ -44,6 +44,10 @@ type Verifier struct {
 	signing  any // nil when Verifier.Sign cannot sign
 	keyID    string
 	maxSize  int
+
+	// jwks, when set, supplies the keys by kid for algorithm alg.
+	jwks *JWKS
+	alg  string
 }
 
 // NewVerifier validates cfg and returns a Verifier for it. An unusable
@@ -72,6 +76,8 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		current:  k.current,
 		previous: k.previous,
 		signing:  k.signing,
+		jwks:     cfg.JWKS,
+		alg:      cfg.Algorithm,
 		keyID:    cfg.KeyID,
 		maxSize:  cfg.MaxTokenSize,
 	}
@@ -85,7 +91,15 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // keyFor picks the verification key(s) for a parsed but unverified token:
 // the current key (then the previous one) when the "kid" header matches
 // Config.KeyID or no KeyID is configured, otherwise only the previous key.
+// With a JWKS, the key of the token's "kid" (see JWKS).
 func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
+	if v.jwks != nil {
+		kid, _ := t.Header["kid"].(string)
+		if v.keyID != "" && kid != v.keyID {
+			return nil, errKeyIDMismatch
+		}
+		return v.jwks.key(kid, v.alg)
+	}
 	if v.keyID != "" {
 		if kid, _ := t.Header["kid"].(string); kid != v.keyID {
 			if v.previous == nil {
@@ -105,6 +119,29 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 // string (ErrMissingSubject) and a well-formed "wse_topics" when present.
 // Every failure satisfies errors.Is(err, ErrInvalidToken).
 func (v *Verifier) Verify(token string) (*Claims, error) {
+	return v.verify(token, v.keyfunc)
+}
+
+// VerifyNoWait is Verify for callers that must not wait on the network:
+// with a JWKS, a token whose kid is not in the keys held is refused at once
+// and a refresh of the set starts in the background (rate-limited as
+// usual), so that the client's next attempt finds the key. Without a JWKS
+// it is Verify.
+func (v *Verifier) VerifyNoWait(token string) (*Claims, error) {
+	if v.jwks == nil {
+		return v.verify(token, v.keyfunc)
+	}
+	return v.verify(token, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if v.keyID != "" && kid != v.keyID {
+			return nil, errKeyIDMismatch
+		}
+		return v.jwks.keyNoWait(kid, v.alg)
+	})
+}
+
+// verify checks token with the keys keyfunc picks.
+func (v *Verifier) verify(token string, keyfunc jwt.Keyfunc) (*Claims, error) {
 	if len(token) > v.maxSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTokenTooLarge, len(token), v.maxSize)
 	}
@@ -112,7 +149,7 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: empty", ErrInvalidToken)
 	}
 	mc := jwt.MapClaims{}
-	if _, err := v.parser.ParseWithClaims(token, mc, v.keyfunc); err != nil {
+	if _, err := v.parser.ParseWithClaims(token, mc, keyfunc); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			return nil, fmt.Errorf("%w: %w", ErrTokenExpired, err)
 		}

@@ -24,6 +24,9 @@ const (
 	CloseIdleTimeout = 4408
 	// CloseSlowConsumer means the outbound queue went over its limit; reconnect and recover.
 	CloseSlowConsumer = 4429
+	// CloseBackendUnavailable means the application backend that decides
+	// connections (the connect hook) failed; reconnect with backoff.
+	CloseBackendUnavailable = 4503
 )
 
 // ShouldReconnect reports whether a client should reconnect after the server
@@ -65,6 +68,9 @@ const (
 	CodeServerError = "SERVER_ERROR"
 	// CodeLimit is the failed_topics code for a topic over the subscription limit.
 	CodeLimit = "LIMIT"
+	// CodeBackendUnavailable means an application backend hook failed, so
+	// the request could not be decided (docs/hooks.md).
+	CodeBackendUnavailable = "BACKEND_UNAVAILABLE"
 )
 
 // Message types ("t") that the protocol itself defines.

@@ -7,7 +7,7 @@ func TestShouldReconnectFollowsTheCloseTable(t *testing.T) {
 	cases := map[int]bool{
 		CloseNormal: false, CloseGoingAway: false, CloseForbidden: false,
 		CloseMessageTooBig: true, CloseDrain: true, CloseAuthFailed: true,
-		CloseIdleTimeout: true, CloseSlowConsumer: true, 1006: true, 4999: true,
+		CloseIdleTimeout: true, CloseSlowConsumer: true, CloseBackendUnavailable: true, 1006: true, 4999: true,
 	}
 	for code, want := range cases {
 		if got := ShouldReconnect(code); got != want {

@@ -78,6 +78,7 @@ func (s *Server) routes(mon *monitor.Monitor) http.Handler {
 		monitor.Allow(http.MethodPost, s.updatePresence)(w, r)
 	})
 	mux.HandleFunc("/api/events", monitor.Allow(http.MethodGet, s.pollEvents))
+	s.engineRoutes(mux)
 	if s.cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -148,29 +149,40 @@ func missing(w http.ResponseWriter, field, what string) {
 // dataText turns a "data" field into the text to send: an object or array
 // as compact JSON, a string as is. On failure it writes a 400.
 func dataText(w http.ResponseWriter, raw json.RawMessage) (string, bool) {
+	text, code, msg := parseData(raw)
+	if code != "" {
+		if code == codeMissingField {
+			missing(w, "data", msg)
+		} else {
+			monitor.WriteError(w, http.StatusBadRequest, code, msg)
+		}
+		return "", false
+	}
+	return text, true
+}
+
+// parseData is dataText without the response: on failure it returns the
+// error code and message (for MISSING_FIELD, what is expected).
+func parseData(raw json.RawMessage) (text, code, msg string) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
-		missing(w, "data", "a JSON object, array or string")
-		return "", false
+		return "", codeMissingField, "a JSON object, array or string"
 	}
 	switch raw[0] {
 	case '{', '[':
 		var b bytes.Buffer
 		if err := json.Compact(&b, raw); err != nil {
-			monitor.WriteError(w, http.StatusBadRequest, codeInvalidJSON, "data: "+err.Error())
-			return "", false
+			return "", codeInvalidJSON, "data: " + err.Error()
 		}
-		return b.String(), true
+		return b.String(), "", ""
 	case '"':
 		var text string
 		if err := json.Unmarshal(raw, &text); err != nil {
-			monitor.WriteError(w, http.StatusBadRequest, codeInvalidJSON, "data: "+err.Error())
-			return "", false
+			return "", codeInvalidJSON, "data: " + err.Error()
 		}
-		return text, true
+		return text, "", ""
 	}
-	monitor.WriteError(w, http.StatusBadRequest, codeInvalidField, "field data must be a JSON object, array or string")
-	return "", false
+	return "", codeInvalidField, "field data must be a JSON object, array or string"
 }
 
 // engineError writes the response for an error returned by the engine.
@@ -462,7 +474,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.cfg.JWTSecret == "" {
-		monitor.WriteError(w, http.StatusConflict, codeAuthDisabled, "no --jwt-secret configured: the server does not authenticate connections")
+		msg := "no --jwt-secret configured: the server does not authenticate connections"
+		if s.cfg.jwtEnabled() {
+			msg = s.cfg.JWTAlgorithm + " tokens are verified with a public key: mint them where the private key is"
+		}
+		monitor.WriteError(w, http.StatusConflict, codeAuthDisabled, msg)
 		return
 	}
 	if req.Sub == "" {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wse-go/wse"
+	"github.com/wse-go/wse/hooks"
 	"github.com/wse-go/wse/internal/topic"
 )
 
@@ -41,6 +42,12 @@ type Config struct {
 	JWTIssuer         string
 	JWTAudience       string
 	JWTCookieName     string
+	// JWTAlgorithm is HS256 (with JWTSecret), RS256, ES256 or EdDSA (with
+	// JWTPublicKey, a PEM file, or JWTJWKSURL); JWTKeyID is the required kid.
+	JWTAlgorithm string
+	JWTPublicKey string
+	JWTJWKSURL   string
+	JWTKeyID     string
 	// AuthFirstMessage accepts the token as the client's first message.
 	AuthFirstMessage bool
 	// AllowedOrigins are browser origins accepted besides the same host.
@@ -107,6 +114,27 @@ type Config struct {
 	// LogLevel and LogFormat (text or json) configure Logger.
 	LogLevel  slog.Level
 	LogFormat string
+
+	// Hooks are the backend hooks (docs/hooks.md): the secret that signs
+	// their requests, one URL per hook, and their limits.
+	HookSecret             string
+	HookTimeout            time.Duration
+	HookConcurrency        int
+	HookConnectURL         string
+	HookConnectOnFailure   string
+	HookSubscribeURL       string
+	HookSubscribeOnFailure string
+	HookSubscribeCacheTTL  time.Duration
+	HookPublishURL         string
+	HookPublishTypes       []string
+	HookPublishOnFailure   string
+	HookRPCURL             string
+	HookRPCTypes           []string
+	HookRPCOnFailure       string
+	HookDisconnectURL      string
+	HookPresenceLeaveURL   string
+	HookGrace              time.Duration
+	HookRetries            int
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -230,6 +258,8 @@ func (c Config) engineConfig() wse.Config {
 		JWT: wse.JWTConfig{
 			Secret:           []byte(c.JWTSecret),
 			PreviousSecret:   []byte(c.JWTPreviousSecret),
+			Algorithm:        c.JWTAlgorithm,
+			KeyID:            c.JWTKeyID,
 			Issuer:           c.JWTIssuer,
 			Audience:         c.JWTAudience,
 			CookieName:       c.JWTCookieName,
@@ -262,4 +292,42 @@ func (c Config) engineConfig() wse.Config {
 			MemoryBudget: c.RecoveryMemoryBudget,
 		},
 	}
+}
+
+// hooksConfig translates the hook settings into the hooks package's Config.
+func (c Config) hooksConfig(log *slog.Logger) hooks.Config {
+	cacheTTL := c.HookSubscribeCacheTTL
+	if cacheTTL == 0 {
+		cacheTTL = -1 // the package's "no cache"
+	}
+	grace := c.HookGrace
+	if grace == 0 {
+		grace = -1 // the package's "at once"
+	}
+	retries := c.HookRetries
+	if retries == 0 {
+		retries = -1 // the package's "none"
+	}
+	return hooks.Config{
+		Secret:            []byte(c.HookSecret),
+		Timeout:           c.HookTimeout,
+		Concurrency:       c.HookConcurrency,
+		Connect:           hooks.Endpoint{URL: c.HookConnectURL, OnFailure: hooks.Policy(c.HookConnectOnFailure)},
+		Subscribe:         hooks.Endpoint{URL: c.HookSubscribeURL, OnFailure: hooks.Policy(c.HookSubscribeOnFailure)},
+		SubscribeCacheTTL: cacheTTL,
+		Publish:           hooks.Endpoint{URL: c.HookPublishURL, OnFailure: hooks.Policy(c.HookPublishOnFailure)},
+		PublishTypes:      c.HookPublishTypes,
+		RPC:               hooks.Endpoint{URL: c.HookRPCURL, OnFailure: hooks.Policy(c.HookRPCOnFailure)},
+		RPCTypes:          c.HookRPCTypes,
+		Disconnect:        hooks.Endpoint{URL: c.HookDisconnectURL},
+		PresenceLeave:     hooks.Endpoint{URL: c.HookPresenceLeaveURL},
+		Grace:             grace,
+		Retries:           retries,
+		Logger:            log,
+	}
+}
+
+// jwtEnabled reports whether connections are authenticated with JWTs.
+func (c Config) jwtEnabled() bool {
+	return c.JWTSecret != "" || c.JWTPublicKey != "" || c.JWTJWKSURL != ""
 }

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/wse-go/wse"
+	"github.com/wse-go/wse/auth"
+	"github.com/wse-go/wse/hooks"
 	"github.com/wse-go/wse/monitor"
 )
 
@@ -30,6 +33,11 @@ type Server struct {
 	engine  *wse.Server
 	events  *eventBuffer
 	handler http.Handler // the control API
+	hooks   *hooks.Hooks // nil without hooks
+	jwks    *auth.JWKS   // nil without --jwt-jwks-url
+	// stopJWKS ends the JWKS refresh loop; jwksDone is closed when it has.
+	stopJWKS chan struct{}
+	jwksDone chan struct{}
 
 	// stopPump ends the event pump; pumpDone is closed when it has.
 	stopPump chan struct{}
@@ -60,6 +68,32 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	ecfg := cfg.engineConfig()
 	ecfg.Logger = log
+	if cfg.JWTPublicKey != "" {
+		pem, err := os.ReadFile(cfg.JWTPublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --jwt-public-key: %w", ErrInvalidConfig, err)
+		}
+		ecfg.JWT.PublicKey = pem
+	}
+	var jwks *auth.JWKS
+	if cfg.JWTJWKSURL != "" {
+		var err error
+		if jwks, err = auth.NewJWKS(auth.JWKSConfig{URL: cfg.JWTJWKSURL}); err != nil {
+			return nil, fmt.Errorf("%w: --jwt-jwks-url: %w", ErrInvalidConfig, err)
+		}
+		ecfg.JWT.JWKS = jwks
+	}
+	var hk *hooks.Hooks
+	if hcfg := cfg.hooksConfig(log); hcfg.Enabled() {
+		var err error
+		if hk, err = hooks.New(hcfg); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		ecfg.Hooks = hk.Engine()
+		if cfg.HookSecret == "" {
+			log.Warn("backend hooks without --hook-secret: their requests are not signed")
+		}
+	}
 	if cfg.Demo {
 		demo, err := demoHandler(cfg.Path, cfg.JWTCookieName)
 		if err != nil {
@@ -69,12 +103,19 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	engine, err := wse.NewServer(ecfg)
 	if err != nil {
+		if hk != nil {
+			hk.Close()
+		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	s := &Server{
 		cfg:      cfg,
 		log:      log,
 		engine:   engine,
+		hooks:    hk,
+		jwks:     jwks,
+		stopJWKS: make(chan struct{}),
+		jwksDone: make(chan struct{}),
 		events:   newEventBuffer(cfg.EventsBufferSize),
 		stopPump: make(chan struct{}),
 		pumpDone: make(chan struct{}),
@@ -88,6 +129,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}})
 	if err != nil {
 		return nil, err
+	}
+	if hk != nil {
+		for _, c := range hk.Collectors() {
+			if err := mon.Registry().Register(c); err != nil {
+				return nil, fmt.Errorf("server: hook metrics: %w", err)
+			}
+		}
 	}
 	s.handler = s.routes(mon)
 	return s, nil
@@ -155,9 +203,10 @@ func (s *Server) Start() error {
 		defer close(s.pumpDone)
 		s.pump(s.stopPump)
 	}()
+	s.startJWKS()
 	s.log.Info("wse-server listening", "websocket", s.WebSocketURL(), "api", "http://"+ln.Addr().String(),
 		"cluster", s.engine.ClusterAddr(),
-		"auth", s.cfg.JWTSecret != "", "presence", s.cfg.Presence, "recovery", s.cfg.Recovery)
+		"auth", s.cfg.jwtEnabled(), "presence", s.cfg.Presence, "recovery", s.cfg.Recovery)
 	return nil
 }
 
@@ -228,10 +277,16 @@ func (s *Server) finishStop() {
 	s.mu.Unlock()
 	if !started {
 		s.apiCancel()
+		s.closeHooks()
 		return
 	}
 	close(s.stopPump)
 	<-s.pumpDone
+	s.closeHooks()
+	if s.jwks != nil {
+		close(s.stopJWKS)
+		<-s.jwksDone
+	}
 	s.apiCancel()
 	ctx, cancel := context.WithTimeout(context.Background(), apiShutdownTimeout)
 	defer cancel()
@@ -241,4 +296,34 @@ func (s *Server) finishStop() {
 	_ = srv.Close()
 	<-done
 	s.log.Info("stopped")
+}
+
+// closeHooks stops the hooks, once the engine and the pump no longer use them.
+func (s *Server) closeHooks() {
+	if s.hooks != nil {
+		s.hooks.Close()
+	}
+}
+
+// startJWKS fetches the JWKS once, so that the first tokens find their
+// keys, and keeps it fresh in the background. A JWKS host that is down at
+// start is logged: tokens fail until it answers (a token with an unknown
+// kid retries at most every 30s, the background refresh every 5m).
+func (s *Server) startJWKS() {
+	if s.jwks == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), auth.DefaultJWKSTimeout)
+	if err := s.jwks.Refresh(ctx); err != nil {
+		s.log.Warn("JWKS not reachable at start; tokens fail until it is", "url", s.cfg.JWTJWKSURL, "error", err)
+	} else {
+		s.log.Info("JWKS loaded", "url", s.cfg.JWTJWKSURL, "keys", s.jwks.Len())
+	}
+	cancel()
+	go func() {
+		defer close(s.jwksDone)
+		s.jwks.Run(s.stopJWKS, func(err error) {
+			s.log.Warn("JWKS refresh failed; keeping the keys held", "url", s.cfg.JWTJWKSURL, "error", err)
+		})
+	}()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -439,11 +440,38 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{name: "jwt-algorithm", kind: "HS256|RS256|ES256|EdDSA", def: "HS256", usage: "the only token algorithm accepted: HS256 with --jwt-secret, the others with --jwt-public-key or --jwt-jwks-url",
+		set: func(c *Config, v string) error {
+			for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
+				if strings.EqualFold(strings.TrimSpace(v), alg) {
+					c.JWTAlgorithm = alg
+					return nil
+				}
+			}
+			return errors.New("must be one of HS256, RS256, ES256, EdDSA")
+		},
+		check: checkJWTKeys},
+	{name: "jwt-public-key", kind: "string", usage: "PEM public key file (PKIX, PKCS#1 or certificate) for RS256, ES256 or EdDSA",
+		set: stringVal(func(c *Config) *string { return &c.JWTPublicKey }),
+		check: func(c Config) error {
+			if c.JWTPublicKey == "" {
+				return nil
+			}
+			if _, err := os.Stat(c.JWTPublicKey); err != nil {
+				return fmt.Errorf("%q: %v", c.JWTPublicKey, err)
+			}
+			return nil
+		}},
+	{name: "jwt-jwks-url", kind: "string", usage: "JWKS URL of the identity provider: keys by kid, refreshed every 5m and on an unknown kid (at most every 30s), used up to 24h while it is down",
+		set:   stringVal(func(c *Config) *string { return &c.JWTJWKSURL }),
+		check: checkHookURL(func(c Config) string { return c.JWTJWKSURL })},
+	{name: "jwt-key-id", kind: "string", usage: "required kid header of tokens (the previous secret is tried for other kids)",
+		set: stringVal(func(c *Config) *string { return &c.JWTKeyID })},
 	{name: "auth-first-message", kind: "bool", def: "false", usage: "a client without a token may send it as its first message {\"t\":\"auth\",\"p\":{\"token\":…}} within 5s",
 		set: boolVal(func(c *Config) *bool { return &c.AuthFirstMessage }),
 		check: func(c Config) error {
-			if c.AuthFirstMessage && c.JWTSecret == "" {
-				return errors.New("needs --jwt-secret")
+			if c.AuthFirstMessage && !c.jwtEnabled() {
+				return errors.New("needs --jwt-secret, --jwt-public-key or --jwt-jwks-url")
 			}
 			return nil
 		}},
@@ -542,6 +570,65 @@ var settings = []setting{
 		set: durationVal(func(c *Config) *time.Duration { return &c.DrainTimeout })},
 	{name: "events-buffer-size", kind: "int", def: "10000", usage: "events kept for GET /api/events (oldest discarded)",
 		set: intVal(func(c *Config) *int { return &c.EventsBufferSize }, 1, 1<<24)},
+	{name: "hook-secret", kind: "string", usage: "key of the HMAC-SHA256 signature on every hook request (X-WSE-Signature); none = unsigned", secret: true,
+		set: stringVal(func(c *Config) *string { return &c.HookSecret }),
+		check: func(c Config) error {
+			if c.HookSecret != "" && len(c.HookSecret) < 16 {
+				return fmt.Errorf("must be at least 16 bytes, got %d", len(c.HookSecret))
+			}
+			return nil
+		}},
+	{name: "hook-timeout", kind: "duration", def: "3s", usage: "bound of one hook call, waiting for a free slot included",
+		set: durationVal(func(c *Config) *time.Duration { return &c.HookTimeout })},
+	{name: "hook-concurrency", kind: "int", def: "64", usage: "hook calls in flight per hook (1024 more may wait; beyond, the failure policy applies)",
+		set: intVal(func(c *Config) *int { return &c.HookConcurrency }, 1, 1<<16)},
+	{name: "hook-connect-url", kind: "string", usage: "connect hook: decides upgrades without a JWT (user id, topics, ACL, or a close code)",
+		set: stringVal(func(c *Config) *string { return &c.HookConnectURL }), check: checkHookURL(func(c Config) string { return c.HookConnectURL })},
+	{name: "hook-connect-on-failure", kind: "deny|allow", def: "deny", usage: "connect hook backend down: close with 4503 (deny) or let in anonymously (allow)",
+		set: enumVal(func(c *Config) *string { return &c.HookConnectOnFailure }, "deny", "allow")},
+	{name: "hook-subscribe-url", kind: "string", usage: "subscribe hook: decides client subscriptions the ACL does not grant",
+		set: stringVal(func(c *Config) *string { return &c.HookSubscribeURL }), check: checkHookURL(func(c Config) string { return c.HookSubscribeURL })},
+	{name: "hook-subscribe-on-failure", kind: "deny|allow", def: "deny", usage: "subscribe hook backend down: refuse (deny) or grant (allow) the topics",
+		set: enumVal(func(c *Config) *string { return &c.HookSubscribeOnFailure }, "deny", "allow")},
+	{name: "hook-subscribe-cache-ttl", kind: "duration", def: "60s", usage: "reuse a subscribe hook answer per user and topic this long (0 = ask every time)",
+		set: durationFrom(func(c *Config) *time.Duration { return &c.HookSubscribeCacheTTL }, true)},
+	{name: "hook-publish-url", kind: "string", usage: "publish hook: client messages of --hook-publish-types go here; the answer is published to a topic",
+		set: stringVal(func(c *Config) *string { return &c.HookPublishURL }), check: checkHookURL(func(c Config) string { return c.HookPublishURL })},
+	{name: "hook-publish-types", kind: "list", usage: "message types (\"t\") sent to the publish hook",
+		set: listVal(func(c *Config) *[]string { return &c.HookPublishTypes }),
+		check: func(c Config) error {
+			if c.HookPublishURL != "" && len(c.HookPublishTypes) == 0 {
+				return errors.New("needed with --hook-publish-url")
+			}
+			return nil
+		}},
+	{name: "hook-publish-on-failure", kind: "deny|allow", def: "deny", usage: "publish hook backend down: BACKEND_UNAVAILABLE error (deny) or pass the message to /api/events (allow)",
+		set: enumVal(func(c *Config) *string { return &c.HookPublishOnFailure }, "deny", "allow")},
+	{name: "hook-rpc-url", kind: "string", usage: "rpc hook: client messages of --hook-rpc-types go here; the answer is sent back to the client",
+		set: stringVal(func(c *Config) *string { return &c.HookRPCURL }), check: checkHookURL(func(c Config) string { return c.HookRPCURL })},
+	{name: "hook-rpc-types", kind: "list", usage: "message types (\"t\") sent to the rpc hook",
+		set: listVal(func(c *Config) *[]string { return &c.HookRPCTypes }),
+		check: func(c Config) error {
+			if c.HookRPCURL != "" && len(c.HookRPCTypes) == 0 {
+				return errors.New("needed with --hook-rpc-url")
+			}
+			for _, t := range c.HookRPCTypes {
+				if slices.Contains(c.HookPublishTypes, t) {
+					return fmt.Errorf("%q is also in --hook-publish-types", t)
+				}
+			}
+			return nil
+		}},
+	{name: "hook-rpc-on-failure", kind: "deny|allow", def: "deny", usage: "rpc hook backend down: BACKEND_UNAVAILABLE error (deny) or pass the message to /api/events (allow)",
+		set: enumVal(func(c *Config) *string { return &c.HookRPCOnFailure }, "deny", "allow")},
+	{name: "hook-disconnect-url", kind: "string", usage: "disconnect webhook: a user's last connection closed and the user did not return within --hook-grace",
+		set: stringVal(func(c *Config) *string { return &c.HookDisconnectURL }), check: checkHookURL(func(c Config) string { return c.HookDisconnectURL })},
+	{name: "hook-presence-leave-url", kind: "string", usage: "presence_leave webhook: a user left a topic's presence and did not rejoin within --hook-grace",
+		set: stringVal(func(c *Config) *string { return &c.HookPresenceLeaveURL }), check: checkHookURL(func(c Config) string { return c.HookPresenceLeaveURL })},
+	{name: "hook-grace", kind: "duration", def: "5s", usage: "delay of the disconnect and presence_leave webhooks, cancelled when the user returns (0 = send at once)",
+		set: durationFrom(func(c *Config) *time.Duration { return &c.HookGrace }, true)},
+	{name: "hook-retries", kind: "int", def: "5", usage: "retries of a failed webhook, with exponential backoff from 500ms (proxies are never retried)",
+		set: intVal(func(c *Config) *int { return &c.HookRetries }, 0, 100)},
 	{name: "pprof", kind: "bool", def: "false", usage: "serve Go profiles at /debug/pprof/ on the control API (behind --api-key)",
 		set: boolVal(func(c *Config) *bool { return &c.Pprof })},
 	{name: "demo", kind: "bool", def: "true", usage: "serve the demo page at / on the WebSocket port",
@@ -567,4 +654,37 @@ func checkClusterList(list func(Config) []string) func(Config) error {
 		}
 		return nil
 	}
+}
+
+// checkHookURL validates a hook URL: empty, or an absolute http(s) URL.
+func checkHookURL(get func(Config) string) func(Config) error {
+	return func(c Config) error {
+		v := get(c)
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%q is not an http:// or https:// URL", v)
+		}
+		return nil
+	}
+}
+
+// checkJWTKeys checks that the key settings fit --jwt-algorithm.
+func checkJWTKeys(c Config) error {
+	asym := c.JWTPublicKey != "" || c.JWTJWKSURL != ""
+	switch {
+	case c.JWTAlgorithm == "HS256" && asym:
+		return errors.New("HS256 uses --jwt-secret; --jwt-public-key and --jwt-jwks-url need RS256, ES256 or EdDSA")
+	case c.JWTAlgorithm == "HS256":
+		return nil
+	case c.JWTSecret != "":
+		return fmt.Errorf("%s verifies with a public key, not --jwt-secret", c.JWTAlgorithm)
+	case !asym:
+		return fmt.Errorf("%s needs --jwt-public-key or --jwt-jwks-url", c.JWTAlgorithm)
+	case c.JWTPublicKey != "" && c.JWTJWKSURL != "":
+		return errors.New("--jwt-public-key and --jwt-jwks-url exclude each other")
+	}
+	return nil
 }
