@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,7 +70,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	engine, err := wse.NewServer(ecfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		// Name the engine's complaint once: "invalid config: X", not
+		// "invalid config: wse: invalid config: X".
+		return nil, fmt.Errorf("%w: %s", ErrInvalidConfig, strings.TrimPrefix(err.Error(), wse.ErrInvalidConfig.Error()+": "))
 	}
 	s := &Server{
 		cfg:      cfg,
