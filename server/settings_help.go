@@ -74,7 +74,7 @@ func Usage(w io.Writer) {
 }
 
 // plainYAML matches values that YAML reads back as the same plain text.
-var plainYAML = regexp.MustCompile(`^[A-Za-z0-9_./-][A-Za-z0-9_./:|-]*$`)
+var plainYAML = regexp.MustCompile(`^[A-Za-z0-9_./][A-Za-z0-9_./:|-]*$`)
 
 // yamlScalar writes v so that a YAML parser reads back exactly v.
 func yamlScalar(v string) string {
