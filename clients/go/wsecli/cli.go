@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -17,11 +18,8 @@ import (
 	wseclient "github.com/wse-go/wse/clients/go"
 )
 
-// Defaults of the global flags: a wse-server started with no flags.
-const (
-	defaultURL = "ws://127.0.0.1:5007/wse"
-	defaultAPI = "http://127.0.0.1:5008"
-)
+// defaultAPI is the control API of a wse-server started with no flags.
+const defaultAPI = "http://127.0.0.1:5008"
 
 // Exit codes of Run.
 const (
@@ -39,6 +37,7 @@ type globals struct {
 	token   string
 	timeout time.Duration
 	json    bool
+	wait    bool
 }
 
 // command is one subcommand.
@@ -79,9 +78,10 @@ func run(ctx context.Context, prog string, args []string, stdout, stderr io.Writ
 	var g globals
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&g.url, "url", defaultURL, "WebSocket URL of the server")
-	fs.StringVar(&g.api, "api", defaultAPI, "control API base URL (publish)")
-	fs.StringVar(&g.apiKey, "api-key", "", "control API key (Authorization: Bearer)")
+	fs.StringVar(&g.url, "url", serverURL(os.LookupEnv), "WebSocket URL of the server (default from WSE_HOST, WSE_PORT, WSE_PATH)")
+	fs.StringVar(&g.api, "api", apiURL(os.LookupEnv), "control API base URL, for publish (default from WSE_API_ADDR)")
+	fs.StringVar(&g.apiKey, "api-key", os.Getenv("WSE_API_KEY"), "control API key (Authorization: Bearer; default WSE_API_KEY)")
+	fs.BoolVar(&g.wait, "wait", false, "wait, within --timeout, for a server that is not up yet")
 	fs.StringVar(&g.token, "token", "", "JWT sent as Authorization: Bearer (wse-server gentoken mints one)")
 	fs.DurationVar(&g.timeout, "timeout", 10*time.Second, "bound on connecting and on each request")
 	fs.BoolVar(&g.json, "json", false, "print messages as the JSON the server sent")
@@ -145,6 +145,37 @@ func usage(prog string, fs *flag.FlagSet, w io.Writer) {
 	})
 }
 
+// serverURL is the WebSocket URL of a wse-server configured by the same
+// WSE_HOST, WSE_PORT and WSE_PATH variables (each defaulting as the
+// server's), so that a shell that configures the server configures the
+// client too.
+func serverURL(lookup func(string) (string, bool)) string {
+	get := func(k, def string) string {
+		if v, ok := lookup(k); ok && v != "" {
+			return v
+		}
+		return def
+	}
+	host := get("WSE_HOST", "127.0.0.1")
+	if host == "0.0.0.0" || host == "::" || host == "" {
+		host = "127.0.0.1"
+	}
+	return "ws://" + net.JoinHostPort(host, get("WSE_PORT", "5007")) + get("WSE_PATH", "/wse")
+}
+
+// apiURL is the control API base URL of a wse-server configured by the
+// same WSE_API_ADDR.
+func apiURL(lookup func(string) (string, bool)) string {
+	addr, ok := lookup("WSE_API_ADDR")
+	if !ok || addr == "" {
+		return defaultAPI
+	}
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	return "http://" + addr
+}
+
 // dial connects with the global flags; topics are subscribed before it
 // returns.
 func dial(ctx context.Context, g globals, opts wseclient.Options) (*wseclient.Client, error) {
@@ -152,7 +183,8 @@ func dial(ctx context.Context, g globals, opts wseclient.Options) (*wseclient.Cl
 	defer cancel()
 	opts.Token = g.token
 	opts.ConnectTimeout = g.timeout
-	opts.Reconnect.Disabled = true
+	opts.Reconnect.Disabled = !g.wait
+	opts.WaitForServer = g.wait
 	c, err := wseclient.Dial(ctx, g.url, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", g.url, err)

@@ -131,3 +131,25 @@ func TestPublishReportsTheServersError(t *testing.T) {
 		t.Fatalf("exit %d, %q", code, stderr)
 	}
 }
+
+func TestDefaultURLsFollowTheServersVariables(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	if got := serverURL(env(nil)); got != "ws://127.0.0.1:5007/wse" {
+		t.Errorf("serverURL() = %q", got)
+	}
+	if got := serverURL(env(map[string]string{"WSE_HOST": "0.0.0.0", "WSE_PORT": "6000", "WSE_PATH": "/ws"})); got != "ws://127.0.0.1:6000/ws" {
+		t.Errorf("serverURL(0.0.0.0:6000/ws) = %q", got)
+	}
+	if got := serverURL(env(map[string]string{"WSE_HOST": "::1"})); got != "ws://[::1]:5007/wse" {
+		t.Errorf("serverURL(::1) = %q", got)
+	}
+	if got := apiURL(env(nil)); got != defaultAPI {
+		t.Errorf("apiURL() = %q", got)
+	}
+	if got := apiURL(env(map[string]string{"WSE_API_ADDR": ":7000"})); got != "http://127.0.0.1:7000" {
+		t.Errorf("apiURL(:7000) = %q", got)
+	}
+}
