@@ -31,6 +31,7 @@ type Server struct {
 	presence *presenceRegistry
 	ring     *ring.Store // nil when recovery is disabled
 	stats    counters
+	latency  latencies
 	started  time.Time
 	stop     chan struct{}
 

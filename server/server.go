@@ -68,6 +68,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		}
 		ecfg.Fallback = demo
 	}
+	var engine *wse.Server // set below, before the listener serves
+	ecfg.Fallback = withProbes(func() string { return monitor.Status(engine) }, ecfg.Fallback)
 	engine, err := wse.NewServer(ecfg)
 	if err != nil {
 		// Name the engine's complaint once: "invalid config: X", not
