@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wse-go/wse"
@@ -31,6 +32,9 @@ type Server struct {
 	engine  *wse.Server
 	events  *eventBuffer
 	handler http.Handler // the control API
+
+	// apiAuthFailures counts control API requests refused for their key.
+	apiAuthFailures atomic.Uint64
 
 	// stopPump ends the event pump; pumpDone is closed when it has.
 	stopPump chan struct{}
@@ -90,6 +94,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			Value: func() float64 { return float64(s.events.discarded.Load()) }},
 		{Name: "wse_api_events_buffered", Help: "Events waiting in the /api/events buffer.", Type: monitor.Gauge,
 			Value: func() float64 { return float64(s.events.len()) }},
+		{Name: "wse_api_auth_failures_total", Help: "Control API requests refused for a missing or wrong API key.", Type: monitor.Counter,
+			Value: func() float64 { return float64(s.apiAuthFailures.Load()) }},
 	}})
 	if err != nil {
 		return nil, err

@@ -54,7 +54,7 @@ func run(args []string) int {
 	fmt.Printf("wse-server: WebSocket %s%s, control API http://%s\n", srv.WebSocketURL(), demo, srv.APIAddr())
 
 	sig := <-signals
-	log.Info("shutting down: draining connections", "signal", sig.String(), "timeout", cfg.DrainTimeout.String())
+	log.Info("shutting down: draining connections", "signal", sig.String(), "timeout", cfg.DrainTimeout)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
