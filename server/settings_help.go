@@ -32,6 +32,9 @@ func Commands() []Command {
 	}
 }
 
+// helpColumn is the width of the flag column of --help.
+const helpColumn = 36
+
 // Usage writes the --help text: the commands, then every setting grouped by
 // concern with its environment variable and default.
 func Usage(w io.Writer) {
@@ -62,14 +65,18 @@ func Usage(w io.Writer) {
 			if s.Kind != "bool" {
 				flag += " " + s.Kind
 			}
-			fmt.Fprintf(&b, "  %-36s %s\n  %-36s env %s", flag, s.Usage, "", s.Env)
+			if len(flag) >= helpColumn {
+				fmt.Fprintf(&b, "  %s\n  %-*s %s\n  %-*s env %s", flag, helpColumn, "", s.Usage, helpColumn, "", s.Env)
+			} else {
+				fmt.Fprintf(&b, "  %-*s %s\n  %-*s env %s", helpColumn, flag, s.Usage, helpColumn, "", s.Env)
+			}
 			if s.Default != "" {
 				fmt.Fprintf(&b, ", default %s", s.Default)
 			}
 			b.WriteString("\n")
 		}
 	}
-	b.WriteString("\nOther flags:\n  -h, --help                           this text\n  --version                            print the version and exit\n")
+	fmt.Fprintf(&b, "\nHelp flags:\n  %-*s this text\n  %-*s print the version and exit\n", helpColumn, "-h, --help", helpColumn, "--version")
 	_, _ = io.WriteString(w, b.String())
 }
 
