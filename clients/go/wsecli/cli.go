@@ -16,6 +16,7 @@ import (
 	"time"
 
 	wseclient "github.com/wse-go/wse/clients/go"
+	"github.com/wse-go/wse/internal/buildinfo"
 )
 
 // defaultAPI is the control API of a wse-server started with no flags.
@@ -89,12 +90,17 @@ func run(ctx context.Context, prog string, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "%s: %s\n", prog, fmt.Sprintf(format, a...))
 		return code
 	}
+	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(prog, fs, stdout)
 			return exitOK
 		}
 		return fail(exitUsage, "%v (see %s --help)", err, prog)
+	}
+	if *version {
+		fmt.Fprintln(stdout, prog, buildinfo.Get())
+		return exitOK
 	}
 	if fs.NArg() == 0 {
 		usage(prog, fs, stderr)

@@ -121,6 +121,9 @@ func TestBadArgumentsExitTwo(t *testing.T) {
 	if code, out, _ := cli(t, srv, "--help"); code != 0 || !strings.Contains(out, "tail") {
 		t.Errorf("--help: exit %d, %q", code, out)
 	}
+	if code, out, _ := cli(t, srv, "--version"); code != 0 || !strings.HasPrefix(out, "wse-cli ") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
 }
 
 func TestPublishReportsTheServersError(t *testing.T) {
