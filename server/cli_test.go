@@ -103,6 +103,9 @@ func TestErrorsNameWhereTheValueCameFrom(t *testing.T) {
 	file := writeFile(t, "host: 127.0.0.1\nport: 70000\n")
 	pingFile := writeFile(t, "ping-interval: 45s\n")
 	broken := writeFile(t, "host: a\nport: 5007\n  path: /x\n")
+	seqInMap := writeFile(t, "host: a\nport: 5007\n- x\n")
+	unclosed := writeFile(t, "host: [1\nport: 3\n")
+	tab := writeFile(t, "host: a\n\tport: 5\n")
 	tests := []struct {
 		name    string
 		args    []string
@@ -115,6 +118,9 @@ func TestErrorsNameWhereTheValueCameFrom(t *testing.T) {
 		{"cross check from env", nil, []string{"WSE_PING_INTERVAL=45s"}, `--ping-interval: 45s must be below 40s (the Python client's watchdog) (from env WSE_PING_INTERVAL)`},
 		{"cross check from file", []string{"--config", pingFile}, nil, `line 1)`},
 		{"YAML syntax", []string{"--config", broken}, nil, broken + ` line 3: mapping values are not allowed`},
+		{"YAML sequence in a mapping", []string{"--config", seqInMap}, nil, seqInMap + ` line 3: did not find expected key`},
+		{"YAML unclosed flow sequence", []string{"--config", unclosed}, nil, unclosed + ` line 2: did not find expected ',' or ']'`},
+		{"YAML tab", []string{"--config", tab}, nil, tab + ` line 2: found a tab character`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -187,6 +187,9 @@ func readConfigFile(path string) (map[string]fileValue, error) {
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			line, _ = strconv.Atoi(m[1])
 			msg = msg[len(m[0]):]
+			if isYAMLParserProblem(msg) {
+				line++
+			}
 		}
 		return nil, bad(line, "%s", oneLine(msg))
 	}
@@ -230,6 +233,24 @@ func readConfigFile(path string) (map[string]fileValue, error) {
 
 // yamlLine matches the line number that starts a YAML parser message.
 var yamlLine = regexp.MustCompile(`^line (\d+): `)
+
+// yamlParserProblems are the messages of yaml.v3's parser (not its
+// scanner). yaml.v3 numbers the lines of scanner errors from 1 but those
+// of parser errors from 0 (gopkg.in/yaml.v3 decode.go, parser.fail), so a
+// parser error's line is one more than its message says.
+var yamlParserProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected <document start>", "did not find expected <stream-start>",
+	"did not find expected '-' indicator", "did not find expected key",
+	"did not find expected node content", "found duplicate %YAML directive",
+	"found duplicate %TAG directive", "found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+// isYAMLParserProblem reports whether msg is one of yamlParserProblems.
+func isYAMLParserProblem(msg string) bool {
+	return slices.ContainsFunc(yamlParserProblems, func(p string) bool { return strings.HasPrefix(msg, p) })
+}
 
 // oneLine escapes line breaks so that an error message stays on one line.
 var oneLine = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace
