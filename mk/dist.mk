@@ -32,3 +32,21 @@ dist:
 	done
 	cd $(DIST_DIR) && sha256sum *.tar.gz > wse_$(VERSION)_checksums.txt
 	@cat $(DIST_DIR)/wse_$(VERSION)_checksums.txt
+
+# dist-check builds the host's Linux archive alone into a scratch directory
+# and checks it: the checksum file verifies, the archive has the GoReleaser
+# layout, and the binary reports the stamped version and commit.
+TEST_TARGETS += dist-check
+DIST_CHECK_DIR := $(CURDIR)/tmp/dist-check
+
+.PHONY: dist-check
+dist-check:
+	$(MAKE) dist DIST_DIR=$(DIST_CHECK_DIR) DIST_PLATFORMS=linux/$$($(GO) env GOARCH) VERSION=0.0.0-check
+	cd $(DIST_CHECK_DIR) && sha256sum -c wse_0.0.0-check_checksums.txt
+	@set -e; cd $(DIST_CHECK_DIR); a=wse_0.0.0-check_linux_$$($(GO) env GOARCH); \
+	  test "$$(tar tzf $$a.tar.gz | sort | tr '\n' ' ')" = "$$a/ $$a/CHANGELOG.md $$a/LICENSE $$a/README.md $$a/wse-cli $$a/wse-server " \
+	    || { echo "dist-check: unexpected archive layout:"; tar tzf $$a.tar.gz; exit 1; }; \
+	  tar xzf $$a.tar.gz; v=$$(./$$a/wse-server --version); echo "$$v"; \
+	  case "$$v" in "wse-server v0.0.0-check (commit $$(git -C $(CURDIR) rev-parse --short=12 HEAD)"*) ;; *) echo "dist-check: wrong --version"; exit 1;; esac; \
+	  ./$$a/wse-cli --version
+	rm -rf $(DIST_CHECK_DIR)
