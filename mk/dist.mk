@@ -12,7 +12,9 @@ DIST_DIR       ?= dist
 DIST_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 DIST_COMMIT    := $(shell git rev-parse HEAD 2>/dev/null)
 DIST_DATE      := $(shell git log -1 --format=%cI 2>/dev/null)
-VERSION        ?= $(shell v=$$(git describe --tags --exact-match 2>/dev/null) && echo $${v\#v} || echo 0.0.0-SNAPSHOT-$$(git rev-parse --short=12 HEAD 2>/dev/null))
+ifeq ($(origin VERSION),undefined)
+VERSION        := $(shell v=$$(git describe --tags --exact-match 2>/dev/null) && echo $$v | sed s/^v// || echo 0.0.0-SNAPSHOT-$$(git rev-parse --short=12 HEAD 2>/dev/null))
+endif
 BUILDINFO      := github.com/wse-go/wse/internal/buildinfo
 DIST_LDFLAGS   := -s -w -X $(BUILDINFO).version=v$(VERSION) -X $(BUILDINFO).commit=$(DIST_COMMIT) -X $(BUILDINFO).date=$(DIST_DATE)
 
