@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,10 +10,6 @@ import (
 
 	"github.com/wse-go/wse/auth"
 )
-
-// ErrUsage reports a subcommand called with arguments it does not take; the
-// message says what it takes.
-var ErrUsage = errors.New("usage")
 
 // CheckConfig loads the YAML file at path on its own (no flags, no
 // environment) and validates it, as `wse-server checkconfig FILE` does. The

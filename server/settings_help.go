@@ -28,7 +28,7 @@ func Commands() []Command {
 		{"genconfig", "", "print a commented YAML file with every setting and its default"},
 		{"checkconfig", "FILE", "check a YAML configuration file and exit 0 (valid) or 2"},
 		{"gentoken", "--user ID [--ttl 1h] [--claims JSON] [flags]", "print a JWT signed with the configured --jwt-secret"},
-		{"client", "[command]", "a WebSocket client for trying a server (see wse-cli --help)"},
+		{"client", "<command> [args]", "a command-line client for trying a server, the same as wse-cli (wse-server client --help)"},
 	}
 }
 
@@ -42,7 +42,12 @@ func Usage(w io.Writer) {
 	b.WriteString("wse-server: the WSE real-time WebSocket server with a JSON control API.\n\n")
 	b.WriteString("Usage:\n  wse-server [flags]            run the server\n  wse-server <command> [args]\n\nCommands:\n")
 	for _, c := range Commands() {
-		fmt.Fprintf(&b, "  %-12s %s\n", c.Name, c.Summary)
+		use := strings.TrimSpace(c.Name + " " + c.Args)
+		if len(use) >= helpColumn {
+			fmt.Fprintf(&b, "  %s\n  %-*s %s\n", use, helpColumn, "", c.Summary)
+		} else {
+			fmt.Fprintf(&b, "  %-*s %s\n", helpColumn, use, c.Summary)
+		}
 	}
 	b.WriteString("\nEvery flag is also an environment variable (shown) and a key of the YAML\n")
 	b.WriteString("--config file. Precedence: flag > env > file > default. Sizes take B, KB,\n")
