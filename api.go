@@ -7,9 +7,9 @@ import (
 	"github.com/wse-go/wse/protocol"
 )
 
-// EnableDrainMode selects the pull model (DrainInbound or Events). It exists
-// for parity with the seed API: events are queued from the start whichever
-// mode is used, so calling it is optional.
+// EnableDrainMode selects the pull model (DrainInbound or Events). It
+// exists for parity with the original WSE server's API: events are queued
+// from the start whichever mode is used, so calling it is optional.
 func (s *Server) EnableDrainMode() {}
 
 // DrainInbound waits up to timeout for the first event, then returns it with
@@ -29,14 +29,14 @@ func (s *Server) SetCallbacks(cb Callbacks) {
 	s.in.dispatch(cb, s.cfg.CallbackWorkers, s.stop, s.goTracked)
 }
 
-// EncodeJWT returns an HS256 token of claims signed with secret (the seed's
-// rust_jwt_encode).
+// EncodeJWT returns an HS256 token of claims signed with secret (at least
+// 32 bytes), as the original WSE server's API encodes tokens.
 func EncodeJWT(claims map[string]any, secret []byte) (string, error) {
 	return auth.EncodeHS256(claims, secret)
 }
 
-// TransformEvent turns an application event into the WSE envelope map (the
-// seed's rust_transform_event): type mapped through typeMap, payload, id,
+// TransformEvent turns an application event into the WSE envelope map, as
+// the original WSE server does: type mapped through typeMap, payload, id,
 // ts, seq and v. It returns false when event cannot be transformed.
 func TransformEvent(event map[string]any, seq uint64, typeMap map[string]string) (map[string]any, bool) {
 	return protocol.TransformEvent(event, seq, typeMap)

@@ -235,16 +235,14 @@ func (d *clusterDelegate) OnPresenceSync(from string, state []cluster.Presence) 
 	(*Server)(d).replaceRemotePresence(from, state)
 }
 
-// OnPeerUp is informational: the node resyncs interest and presence itself.
-func (d *clusterDelegate) OnPeerUp(id string) {
-	(*Server)(d).cfg.Logger.Info("wse: cluster peer up", "peer", id)
-}
+// OnPeerUp is informational: the node resyncs interest and presence itself,
+// and logs the event (with the peer's address) once.
+func (d *clusterDelegate) OnPeerUp(string) {}
 
-// OnPeerDown removes the dead peer's users from presence.
+// OnPeerDown removes the dead peer's users from presence; the node has
+// logged the event.
 func (d *clusterDelegate) OnPeerDown(id string) {
-	s := (*Server)(d)
-	s.cfg.Logger.Info("wse: cluster peer down", "peer", id)
-	s.dropRemotePresence(id, nil)
+	(*Server)(d).dropRemotePresence(id, nil)
 }
 
 // LocalTopics lists topics with local subscribers, for a RESYNC.

@@ -16,14 +16,15 @@ func TestDependencyDirection(t *testing.T) {
 	t.Parallel()
 	const root = "github.com/wse-go/wse"
 	forbidden := map[string][]string{
-		root + "/protocol":        {root},
-		root + "/auth":            {root},
-		root + "/cluster":         {root},
-		root + "/internal/wsconn": {root},
-		root + "/internal/ring":   {root},
-		root + "/internal/topic":  {root},
-		root + "/clients/go":      {root, root + "/internal/wsconn"},
-		root:                      {root + "/server", root + "/monitor", root + "/clients/go", root + "/cmd/wse-server", root + "/hooks"},
+		root + "/protocol":          {root},
+		root + "/auth":              {root},
+		root + "/cluster":           {root},
+		root + "/internal/wsconn":   {root},
+		root + "/internal/ring":     {root},
+		root + "/internal/topic":    {root},
+		root + "/clients/go":        {root, root + "/internal/wsconn"},
+		root + "/clients/go/wsecli": {root, root + "/internal/wsconn", root + "/server"},
+		root:                        {root + "/server", root + "/monitor", root + "/clients/go", root + "/cmd/wse-server", root + "/hooks"},
 	}
 	for pkg, banned := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

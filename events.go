@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// EventType names the kind of an Event; the values are the seed's strings.
+// EventType names the kind of an Event; the values are the original WSE
+// server's event names.
 type EventType string
 
 // Event types.

@@ -26,6 +26,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	start := time.Now()
 	s.stats.handshakes.Add(1)
 	if status, why := s.admit(r); status != 0 {
 		s.stats.rejected.Add(1)
@@ -61,6 +62,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.rejectAuth(nc, authErr)
 	default:
 		s.register(nc, buffered, r, claims)
+		s.latency.handshake.observe(time.Since(start))
 	}
 }
 

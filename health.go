@@ -33,8 +33,8 @@ type counters struct {
 	decryptFailures     atomic.Uint64
 }
 
-// Health is the health snapshot; its JSON field names are the seed's
-// health_snapshot() keys.
+// Health is the health snapshot; its JSON field names are the keys of the
+// original WSE server's health snapshot, so existing dashboards keep working.
 type Health struct {
 	Connections                int     `json:"connections"`
 	InboundQueueDepth          int     `json:"inbound_queue_depth"`

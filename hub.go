@@ -1,7 +1,9 @@
 package wse
 
 import (
+	"container/heap"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -41,6 +43,9 @@ type hubShard struct {
 type subscribers struct {
 	list []*conn
 	idx  map[*conn]int
+	// messages counts publications fanned out to the topic since it
+	// gained its first subscriber.
+	messages atomic.Uint64
 }
 
 func newHub() *hub {
@@ -142,6 +147,91 @@ func (h *hub) each(topic string, f func(*conn)) int {
 	return len(subs.list)
 }
 
+// publish is each for a publication: it also counts the message for the
+// topic (see topMessages).
+func (h *hub) publish(topic string, f func(*conn)) int {
+	s := h.shard(topic)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	subs := s.topics[topic]
+	if subs == nil {
+		return 0
+	}
+	subs.messages.Add(1)
+	for _, c := range subs.list {
+		f(c)
+	}
+	return len(subs.list)
+}
+
+// TopicMessages is a topic's publication count, as TopTopics reports it.
+type TopicMessages struct {
+	// Topic is the topic name.
+	Topic string `json:"topic"`
+	// Messages counts publications fanned out to the topic's local
+	// subscribers since it last gained its first subscriber.
+	Messages uint64 `json:"messages"`
+}
+
+// topMessages returns the n topics with the most messages, most first
+// (ties by name), in O(topics · log n).
+func (h *hub) topMessages(n int) []TopicMessages {
+	if n <= 0 {
+		return nil
+	}
+	top := make(topicHeap, 0, n)
+	for i := range h.shards {
+		s := &h.shards[i]
+		s.mu.RLock()
+		for t, subs := range s.topics {
+			tm := TopicMessages{Topic: t, Messages: subs.messages.Load()}
+			switch {
+			case len(top) < n:
+				heap.Push(&top, tm)
+			case top.less(top[0], tm):
+				top[0] = tm
+				heap.Fix(&top, 0)
+			}
+		}
+		s.mu.RUnlock()
+	}
+	out := []TopicMessages(top)
+	slices.SortFunc(out, func(a, b TopicMessages) int {
+		if top.less(a, b) {
+			return 1
+		}
+		if top.less(b, a) {
+			return -1
+		}
+		return 0
+	})
+	return out
+}
+
+// topicHeap is a min-heap of topics by message count: its root is the
+// smallest of the current top n.
+type topicHeap []TopicMessages
+
+// less orders by count, then by name descending, so that among equal
+// counts the alphabetically first names are kept.
+func (topicHeap) less(a, b TopicMessages) bool {
+	if a.Messages != b.Messages {
+		return a.Messages < b.Messages
+	}
+	return a.Topic > b.Topic
+}
+
+func (h topicHeap) Len() int           { return len(h) }
+func (h topicHeap) Less(i, j int) bool { return h.less(h[i], h[j]) }
+func (h topicHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *topicHeap) Push(x any)        { *h = append(*h, x.(TopicMessages)) }
+func (h *topicHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
 // topicCount returns the number of topics with at least one subscriber.
 func (h *hub) topicCount() int {
 	n := 0
@@ -175,7 +265,7 @@ func (h *hub) topicNames() []string {
 // subscribe. It returns the number of connections f was called for.
 func (h *hub) eachMatching(topic string, f func(*conn)) int {
 	if h.npat.Load() == 0 {
-		return h.each(topic, f)
+		return h.publish(topic, f)
 	}
 	var buf [8]string
 	pats := buf[:0]
@@ -188,7 +278,7 @@ func (h *hub) eachMatching(topic string, f func(*conn)) int {
 	})
 	h.pmu.RUnlock()
 	if len(pats) == 0 {
-		return h.each(topic, f)
+		return h.publish(topic, f)
 	}
 	seen := make(map[*conn]struct{})
 	visit := func(c *conn) {
@@ -197,7 +287,7 @@ func (h *hub) eachMatching(topic string, f func(*conn)) int {
 			f(c)
 		}
 	}
-	h.each(topic, visit)
+	h.publish(topic, visit)
 	for _, p := range pats {
 		h.each(p, visit)
 	}

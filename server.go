@@ -30,6 +30,7 @@ type Server struct {
 	// queueTurn spreads publications over the nodes with members of a
 	// queue group (assignGroups).
 	queueTurn atomic.Uint64
+	latency   latencies
 	conns     *registry
 	in        *inbound
 	presence  *presenceRegistry

@@ -37,7 +37,8 @@ func Sign(claims map[string]any, alg string, key []byte) (string, error) {
 }
 
 // EncodeHS256 returns an HS256 token of the given claims signed with secret
-// (at least 32 bytes). It is the upstream rust_jwt_encode(claims, secret).
+// (at least 32 bytes), as the original WSE server's Python API encodes
+// tokens.
 func EncodeHS256(claims map[string]any, secret []byte) (string, error) {
 	return Sign(claims, "HS256", secret)
 }

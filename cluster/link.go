@@ -472,7 +472,7 @@ func (l *link) initialSync() {
 	if l.caps&CapPresence != 0 {
 		chunks, skipped := chunkPresence(n.d.LocalPresence(), maxPayload)
 		if skipped > 0 {
-			n.log.Warn("cluster: presence entries too large for the peer skipped", "peer", l.peerID, "count", skipped)
+			n.log.Warn("cluster: presence entries too large for the peer skipped", "peer", l.peerID, "addr", l.address(), "count", skipped)
 		}
 		for i, c := range chunks {
 			l.sendFirst(encodeFrame(framePresenceSync, moreFlag(i, len(chunks)), "", c), framePresenceSync)
@@ -598,7 +598,7 @@ func (l *link) handle(f frame) error {
 			return err
 		}
 		if room := maxSyncEntries - len(l.psState); len(state) > room {
-			n.log.Warn("cluster: presence sync truncated", "peer", l.peerID, "max", maxSyncEntries)
+			n.log.Warn("cluster: presence sync truncated", "peer", l.peerID, "addr", l.address(), "max", maxSyncEntries)
 			state = state[:room]
 		}
 		l.psState = append(l.psState, state...)

@@ -75,12 +75,14 @@ type peer struct {
 	// the delegate's view (OnPeerUp delivered and no OnPeerDown since); lost
 	// says a ready link was lost (not replaced) and none is ready since;
 	// timer delivers OnPeerDown when a lost link does not come back in time;
-	// last is the last link that was ready while the peer is up.
+	// last is the last link that was ready while the peer is up; addr is
+	// the address of the last link installed, for log lines.
 	link  *link
 	up    bool
 	lost  bool
 	timer *time.Timer
 	last  *link
+	addr  string
 }
 
 // New validates cfg, loads the TLS files and returns a Node that is not yet
@@ -541,10 +543,10 @@ func (n *Node) install(l *link) error {
 	n.mu.Unlock()
 	switch {
 	case retire:
-		n.log.Debug("cluster: link replaced by a preferred one; retiring it", "peer", l.peerID)
+		n.log.Debug("cluster: link replaced by a preferred one; retiring it", "peer", l.peerID, "addr", l.address())
 		old.retire(l)
 	case old != nil:
-		n.log.Debug("cluster: link replaced by a preferred one", "peer", l.peerID)
+		n.log.Debug("cluster: link replaced by a preferred one", "peer", l.peerID, "addr", l.address())
 		old.close(ErrDuplicateLink)
 	}
 	return nil
@@ -580,6 +582,7 @@ func (n *Node) linkReady(l *link) {
 	wasUp := p.up
 	p.up = true
 	p.last = l
+	p.addr = l.address()
 	n.publishRouteLocked()
 	n.mu.Unlock()
 	n.log.Info("cluster: peer link up", "peer", l.peerID, "addr", l.address(), "inbound", l.inbound)
@@ -642,9 +645,10 @@ func (n *Node) peerTimeout(p *peer) {
 	p.up = false
 	p.timer = nil
 	p.last = nil
+	addr := p.addr
 	n.publishRouteLocked()
 	n.mu.Unlock()
-	n.log.Info("cluster: peer down", "peer", p.id)
+	n.log.Info("cluster: peer down", "peer", p.id, "addr", addr)
 	n.d.OnPeerDown(p.id)
 	n.mu.Lock()
 	if p.link == nil && !p.up && n.peers[p.id] == p {

@@ -39,6 +39,10 @@ func newCollector(src Source) *collector {
 	gauge("wse_presence_users", "Present users summed over topics.", func(m *wse.Metrics) float64 { return float64(m.PresenceTotalUsers) })
 	gauge("wse_recovery_topics", "Topics with a recovery buffer.", func(m *wse.Metrics) float64 { return float64(m.RecoveryTopicCount) })
 	gauge("wse_recovery_bytes", "Bytes held in recovery buffers.", func(m *wse.Metrics) float64 { return float64(m.RecoveryTotalBytes) })
+	counter("wse_recoveries_total", "Subscriptions that asked to recover missed messages.", func(m *wse.Metrics) uint64 { return m.Recoveries })
+	counter("wse_recovered_total", "Recovering subscriptions that got everything they missed.", func(m *wse.Metrics) uint64 { return m.Recovered })
+	counter("wse_replayed_messages_total", "Messages replayed to recovering subscriptions.", func(m *wse.Metrics) uint64 { return m.Replayed })
+	counter("wse_recovery_evictions_total", "Recovery buffers dropped by TTL or the memory budget.", func(m *wse.Metrics) uint64 { return m.RecoveryEvictions })
 	gauge("wse_cluster_connected", "1 when the node is connected to a cluster.", func(m *wse.Metrics) float64 {
 		if m.ClusterConnected {
 			return 1

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/wse-go/wse"
+	"github.com/wse-go/wse/internal/buildinfo"
 	"github.com/wse-go/wse/internal/topic"
 )
 
@@ -83,6 +84,9 @@ func New(src Source, opts Options) (*Monitor, error) {
 	if err := reg.Register(newCollector(src)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidMetric, err)
 	}
+	if err := reg.Register(newObserveCollector(src)); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidMetric, err)
+	}
 	for _, x := range opts.Extra {
 		if !model.LegacyValidation.IsValidMetricName(x.Name) || x.Value == nil {
 			return nil, fmt.Errorf("%w: %q needs a [a-zA-Z_:][a-zA-Z0-9_:]* name and a value", ErrInvalidMetric, x.Name)
@@ -109,7 +113,7 @@ func (m *Monitor) Registry() *prometheus.Registry { return m.reg }
 
 // Register adds the monitor's routes to mux:
 //
-//	GET /health                      the health snapshot
+//	GET /health                      the health snapshot with status and version
 //	GET /metrics                     Prometheus text
 //	GET /api/connections             {"count","connections"}
 //	GET /api/topics/{topic}          {"topic","subscribers","queue_groups"}
@@ -128,7 +132,7 @@ func (m *Monitor) Register(mux *http.ServeMux) {
 }
 
 func (m *Monitor) health(w http.ResponseWriter, _ *http.Request) {
-	WriteJSON(w, http.StatusOK, m.src.HealthSnapshot())
+	WriteJSON(w, http.StatusOK, HealthBody{Status: Status(m.src), Version: buildinfo.Get().Version, Health: m.src.HealthSnapshot()})
 }
 
 // ConnectionList is the body of GET /api/connections.

@@ -12,7 +12,7 @@ import (
 )
 
 // microTimestampLayout is the "ts" TransformEvent generates: ISO-8601 UTC
-// with microseconds, as the seed does.
+// with microseconds, as the original WSE server writes it.
 const microTimestampLayout = "2006-01-02T15:04:05.000000Z"
 
 // eventKeys are the keys Event places itself; every other key of the event
@@ -97,7 +97,7 @@ func firstKey(m map[string]any, keys ...string) string {
 }
 
 // TransformEvent turns a raw application event into a wire envelope map, as
-// the seed's rust_transform_event(event, sequence, event_type_map) does:
+// the original WSE server's event transform does:
 //
 //   - An event that already has "v", "t", "p", "id" and "ts" passes through
 //     (copied), with "seq" added when absent.

@@ -100,18 +100,27 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 		h := r.Header.Get("Authorization")
 		token, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
+			s.apiAuthFailed(r, "no API key")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wse"`)
 			monitor.WriteError(w, http.StatusUnauthorized, codeUnauthorized, "missing API key: send Authorization: Bearer <key>")
 			return
 		}
 		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			s.apiAuthFailed(r, "wrong API key")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wse", error="invalid_token"`)
 			monitor.WriteError(w, http.StatusUnauthorized, codeUnauthorized, "invalid API key")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// apiAuthFailed counts and logs a control API request refused for its key:
+// who asked for what, and why, never the key it sent.
+func (s *Server) apiAuthFailed(r *http.Request, reason string) {
+	s.apiAuthFailures.Add(1)
+	s.log.Warn("control API: request refused", "reason", reason, "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
 }
 
 // decode reads the JSON object body into dst, rejecting unknown fields and

@@ -156,12 +156,20 @@ func invalid(name, format string, args ...any) error {
 // Validate checks the settings that depend on each other or on the
 // environment; it returns an error wrapping ErrInvalidConfig that names the
 // first bad setting.
-func (c Config) Validate() error {
+func (c Config) Validate() error { return c.validate(nil) }
+
+// validate is Validate naming, after a failing setting, where its value came
+// from (sources maps a setting name to "flag --x", "env WSE_X" or "file f
+// line n"; a setting absent from it has its default).
+func (c Config) validate(sources map[string]string) error {
 	for _, s := range settings {
 		if s.check == nil {
 			continue
 		}
 		if err := s.check(c); err != nil {
+			if src, ok := sources[s.name]; ok {
+				return fmt.Errorf("%w: --%s: %w (from %s)", ErrInvalidConfig, s.name, err, src)
+			}
 			return fmt.Errorf("%w: --%s: %w", ErrInvalidConfig, s.name, err)
 		}
 	}
@@ -234,6 +242,14 @@ func (c Config) Logger(w io.Writer) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {
+		// Durations as "1.5s", as the text format writes them, not as
+		// integer nanoseconds.
+		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
+			if a.Value.Kind() == slog.KindDuration {
+				a.Value = slog.StringValue(a.Value.Duration().String())
+			}
+			return a
+		}
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wse-go/wse"
@@ -38,6 +40,9 @@ type Server struct {
 	// stopJWKS ends the JWKS refresh loop; jwksDone is closed when it has.
 	stopJWKS chan struct{}
 	jwksDone chan struct{}
+
+	// apiAuthFailures counts control API requests refused for their key.
+	apiAuthFailures atomic.Uint64
 
 	// stopPump ends the event pump; pumpDone is closed when it has.
 	stopPump chan struct{}
@@ -101,12 +106,16 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		}
 		ecfg.Fallback = demo
 	}
+	var engine *wse.Server // set below, before the listener serves
+	ecfg.Fallback = withProbes(func() string { return monitor.Status(engine) }, ecfg.Fallback)
 	engine, err := wse.NewServer(ecfg)
 	if err != nil {
 		if hk != nil {
 			hk.Close()
 		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		// Name the engine's complaint once: "invalid config: X", not
+		// "invalid config: wse: invalid config: X".
+		return nil, fmt.Errorf("%w: %s", ErrInvalidConfig, strings.TrimPrefix(err.Error(), wse.ErrInvalidConfig.Error()+": "))
 	}
 	s := &Server{
 		cfg:      cfg,
@@ -126,6 +135,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			Value: func() float64 { return float64(s.events.discarded.Load()) }},
 		{Name: "wse_api_events_buffered", Help: "Events waiting in the /api/events buffer.", Type: monitor.Gauge,
 			Value: func() float64 { return float64(s.events.len()) }},
+		{Name: "wse_api_auth_failures_total", Help: "Control API requests refused for a missing or wrong API key.", Type: monitor.Counter,
+			Value: func() float64 { return float64(s.apiAuthFailures.Load()) }},
 	}})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,9 @@ type Setting struct {
 	Default string
 	// Usage is the one-line description.
 	Usage string
+	// Group is the --help section the setting is listed under ("listener",
+	// "auth", …); see settingGroups.
+	Group string
 }
 
 // setting is a Setting with its parser and cross-field check.
@@ -54,9 +58,9 @@ func envName(name string) string {
 // Settings returns every setting in --help order.
 func Settings() []Setting {
 	out := make([]Setting, 0, len(settings)+1)
-	out = append(out, Setting{Name: "config", Env: envName("config"), Kind: "string", Usage: configUsage})
+	out = append(out, Setting{Name: "config", Env: envName("config"), Kind: "string", Usage: configUsage, Group: groupOf("config")})
 	for _, s := range settings {
-		out = append(out, Setting{Name: s.name, Env: envName(s.name), Kind: s.kind, Default: s.def, Usage: s.usage})
+		out = append(out, Setting{Name: s.name, Env: envName(s.name), Kind: s.kind, Default: s.def, Usage: s.usage, Group: groupOf(s.name)})
 	}
 	return out
 }
@@ -68,8 +72,9 @@ const configUsage = "YAML file whose keys are flag names (precedence: flag > env
 // by --config or WSE_CONFIG. Each setting takes, in order of precedence, its
 // flag, its environment variable, its key in the file, or its default. The
 // result is validated. Load returns flag.ErrHelp for -h/--help, and an
-// error wrapping ErrInvalidConfig that names the
-// setting otherwise.
+// error wrapping ErrInvalidConfig that names the setting and where its value
+// came from otherwise. An unknown flag or file key is an error that suggests
+// the nearest setting; LoadEnviron also refuses unknown WSE_* variables.
 func Load(args []string, lookupEnv func(string) (string, bool)) (Config, error) {
 	if lookupEnv == nil {
 		lookupEnv = func(string) (string, bool) { return "", false }
@@ -88,7 +93,7 @@ func Load(args []string, lookupEnv func(string) (string, bool)) (Config, error) 
 		if errors.Is(err, flag.ErrHelp) {
 			return Config{}, flag.ErrHelp
 		}
-		return Config{}, fmt.Errorf("%w: %s", ErrInvalidConfig, oneLine(err.Error()))
+		return Config{}, flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("%w: unexpected argument %q (settings are --flags)", ErrInvalidConfig, fs.Arg(0))
@@ -105,96 +110,151 @@ func Load(args []string, lookupEnv func(string) (string, bool)) (Config, error) 
 	if err != nil {
 		return Config{}, err
 	}
+	sources := make(map[string]string, len(settings))
 	for i, s := range settings {
-		value, source := s.def, "default"
+		value, source := s.def, ""
 		if v, ok := file[s.name]; ok {
-			value, source = v, "file "+c.ConfigFile
+			value, source = v.value, fmt.Sprintf("file %s line %d", c.ConfigFile, v.line)
 		}
 		if v, ok := lookupEnv(envName(s.name)); ok {
 			value, source = v, "env "+envName(s.name)
 		}
 		if flags[i].isSet {
-			value, source = flags[i].value, "flag"
+			value, source = flags[i].value, "flag --"+s.name
+		}
+		if source != "" {
+			sources[s.name] = source
 		}
 		if err := s.set(&c, value); err != nil {
+			if source == "" {
+				source = "default"
+			}
 			if s.secret {
 				return Config{}, invalid(s.name, "%v (from %s)", err, source)
 			}
 			return Config{}, invalid(s.name, "%q: %v (from %s)", value, err, source)
 		}
 	}
-	return c, c.Validate()
+	return c, c.validate(sources)
+}
+
+// LoadEnviron is Load reading the environment from environ (normally
+// os.Environ()); besides Load's checks it refuses a WSE_* variable that
+// names no setting, suggesting the nearest one (WSE_PRESENSE → WSE_PRESENCE).
+func LoadEnviron(args, environ []string) (Config, error) {
+	env := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	cfg, err := Load(args, func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	})
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, checkEnvNames(env)
+}
+
+// fileValue is one setting read from the YAML file, with its line.
+type fileValue struct {
+	value string
+	line  int
 }
 
 // readConfigFile reads the YAML file into setting name → value text. Lists
-// may be YAML sequences; they become comma lists.
-func readConfigFile(path string) (map[string]string, error) {
+// may be YAML sequences; they become comma lists. Errors name the file and
+// the line.
+func readConfigFile(path string) (map[string]fileValue, error) {
 	if path == "" {
 		return nil, nil
 	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: --config %s: %s", ErrInvalidConfig, path, fmt.Sprintf(format, args...))
+	bad := func(line int, format string, args ...any) error {
+		where := path
+		if line > 0 {
+			where = fmt.Sprintf("%s line %d", path, line)
+		}
+		return fmt.Errorf("%w: --config %s: %s", ErrInvalidConfig, where, fmt.Sprintf(format, args...))
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, bad("%v", err)
+		return nil, fmt.Errorf("%w: --config: %v", ErrInvalidConfig, err)
 	}
-	var doc map[string]yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, bad("%s", oneLine(err.Error()))
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 0
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = msg[len(m[0]):]
+			if isYAMLParserProblem(msg) {
+				line++
+			}
+		}
+		return nil, bad(line, "%s", oneLine(msg))
 	}
-	out := make(map[string]string, len(doc))
-	for key, node := range doc {
-		i := slices.IndexFunc(settings, func(s setting) bool { return s.name == key })
-		if i < 0 {
-			return nil, bad("unknown key %q", key)
+	if len(root.Content) == 0 { // empty file or only comments
+		return nil, nil
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return nil, bad(doc.Line, "the file must be a mapping of setting names to values")
+	}
+	out := make(map[string]fileValue, len(doc.Content)/2)
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		keyNode, node := doc.Content[i], doc.Content[i+1]
+		key := keyNode.Value
+		j := slices.IndexFunc(settings, func(s setting) bool { return s.name == key })
+		if j < 0 {
+			return nil, bad(keyNode.Line, "unknown key %q%s", key, DidYouMean(key, settingNames()))
+		}
+		if _, dup := out[key]; dup {
+			return nil, bad(keyNode.Line, "key %q given twice", key)
 		}
 		switch {
 		case node.Kind == yaml.ScalarNode && node.Tag == "!!null":
 		case node.Kind == yaml.ScalarNode:
-			out[key] = node.Value
-		case node.Kind == yaml.SequenceNode && settings[i].kind == "list":
+			out[key] = fileValue{node.Value, node.Line}
+		case node.Kind == yaml.SequenceNode && settings[j].kind == "list":
 			items := make([]string, 0, len(node.Content))
 			for _, item := range node.Content {
 				if item.Kind != yaml.ScalarNode {
-					return nil, bad("%s: list items must be plain values", key)
+					return nil, bad(item.Line, "%s: list items must be plain values", key)
 				}
 				items = append(items, item.Value)
 			}
-			out[key] = strings.Join(items, ",")
+			out[key] = fileValue{strings.Join(items, ","), node.Line}
 		default:
-			return nil, bad("%s: expects a single %s value", key, settings[i].kind)
+			return nil, bad(node.Line, "%s: expects a single %s value", key, settings[j].kind)
 		}
 	}
 	return out, nil
 }
 
+// yamlLine matches the line number that starts a YAML parser message.
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
+
+// yamlParserProblems are the messages of yaml.v3's parser (not its
+// scanner). yaml.v3 numbers the lines of scanner errors from 1 but those
+// of parser errors from 0 (gopkg.in/yaml.v3 decode.go, parser.fail), so a
+// parser error's line is one more than its message says.
+var yamlParserProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected <document start>", "did not find expected <stream-start>",
+	"did not find expected '-' indicator", "did not find expected key",
+	"did not find expected node content", "found duplicate %YAML directive",
+	"found duplicate %TAG directive", "found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+// isYAMLParserProblem reports whether msg is one of yamlParserProblems.
+func isYAMLParserProblem(msg string) bool {
+	return slices.ContainsFunc(yamlParserProblems, func(p string) bool { return strings.HasPrefix(msg, p) })
+}
+
 // oneLine escapes line breaks so that an error message stays on one line.
 var oneLine = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace
-
-// Usage writes the --help text: every setting with its environment variable
-// and default.
-func Usage(w io.Writer) {
-	var b strings.Builder
-	b.WriteString("Usage: wse-server [flags]\n\n")
-	b.WriteString("WSE standalone server: WebSocket endpoint, demo page and control API.\n")
-	b.WriteString("Every flag is also an environment variable (shown) and a key of the\n")
-	b.WriteString("YAML --config file. Precedence: flag > env > file > default.\n")
-	b.WriteString("Sizes take B, KB, MB, GB, KiB, MiB or GiB; durations take Go syntax (90s, 5m)\n")
-	b.WriteString("or plain seconds; lists are comma-separated.\n\n")
-	for _, s := range Settings() {
-		arg := " " + s.Kind
-		if s.Kind == "bool" {
-			arg = ""
-		}
-		fmt.Fprintf(&b, "  --%s%s\n        %s\n        env %s", s.Name, arg, s.Usage, s.Env)
-		if s.Default != "" {
-			fmt.Fprintf(&b, ", default %s", s.Default)
-		}
-		b.WriteString("\n")
-	}
-	_, _ = io.WriteString(w, b.String())
-}
 
 // rawValue is a flag.Value that keeps the text given on the command line;
 // settings are parsed later, once precedence is resolved.
