@@ -125,7 +125,7 @@ def decode_binary(data: bytes, max_size: int) -> dict[str, Any] | None:
         if _msgpack is None:
             return None
         try:
-            obj = _msgpack.unpackb(data[2:], raw=False, strict_map_key=False, max_buffer_size=max_size)
+            obj = _msgpack.unpackb(data[2:], raw=False, strict_map_key=False)
         except Exception:  # msgpack raises several types for bad input
             return None
         return obj if type(obj) is dict else None
