@@ -37,7 +37,25 @@ except ImportError:  # pragma: no cover - depends on the machine
 _loads = json.JSONDecoder().decode
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
-_WSE_TYPES = frozenset({"client_hello", "subscription_update", "ping", "PONG", "batch", "auth"})
+# Protocol message types (PROTOCOL §5, testdata/vectors/category.json) and
+# the client's own protocol messages.
+_WSE_TYPES = frozenset(
+    {
+        "server_ready",
+        "server_hello",
+        "subscription_update",
+        "error",
+        "ping",
+        "PONG",
+        "presence_join",
+        "presence_leave",
+        "presence_update",
+        "rate_limit_warning",
+        "client_hello",
+        "batch",
+        "auth",
+    }
+)
 
 
 def msgpack_available() -> bool:
@@ -46,8 +64,8 @@ def msgpack_available() -> bool:
 
 
 def category(t: str) -> str:
-    """The ``c`` of an outbound message of type t: ``S`` for snapshot and
-    sync requests, ``WSE`` for protocol types, else ``U``."""
+    """The ``c`` category of a message of type t: ``S`` for snapshots and
+    sync requests (this wins), ``WSE`` for protocol types, else ``U``."""
     if "_snapshot" in t or t.startswith("snapshot_") or t == "sync_request":
         return "S"
     if t in _WSE_TYPES:

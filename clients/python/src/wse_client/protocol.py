@@ -399,13 +399,16 @@ class ClientProtocol:
         t = obj.get("t")
         if t is None:
             t = obj.get("type")
-        if type(t) is not str:
-            self._events.append(RawFrame(codec.dumps(obj)))
-            return
         p = obj.get("p")
         if p is None:
             p = obj.get("payload")
-        if "tp" in obj or t not in _CONTROL:
+        if "tp" in obj:  # a topic publication, whatever its type: it has an offset
+            self._message(obj, t if type(t) is str else "", p)
+            return
+        if type(t) is not str:
+            self._events.append(RawFrame(codec.dumps(obj)))
+            return
+        if t not in _CONTROL:
             self._message(obj, t, p)
             return
         _CONTROL[t](self, obj, p)
