@@ -1,7 +1,8 @@
 # Python client (clients/python, package wse_client): installs it into the
 # shared venv from the local tree (no package index), builds the wse-server
-# and the Go test application the tests run, and runs pytest (~30 s).
-APT_PY_EXTRA += python3-cryptography python3-msgpack python3-pytest-asyncio
+# and the Go test application the tests run, type-checks the package
+# (mypy --strict) and runs pytest (~45 s).
+APT_PY_EXTRA += python3-cryptography python3-msgpack python3-pytest-asyncio python3-mypy
 PYCLIENT_BIN := $(CURDIR)/tmp/pyclient
 
 TEST_TARGETS += pyclient
@@ -11,6 +12,7 @@ pyclient: venv
 	$(GO) build -o $(PYCLIENT_BIN)/wse-server ./cmd/wse-server
 	$(GO) build -o $(PYCLIENT_BIN)/testapp ./clients/python/testapp
 	$(PY) -m pip install --no-build-isolation --no-index -q ./clients/python
+	cd clients/python && $(PY) -m mypy --strict --no-incremental src/wse_client
 	cd clients/python && WSE_SERVER_BIN=$(PYCLIENT_BIN)/wse-server WSE_TESTAPP_BIN=$(PYCLIENT_BIN)/testapp \
 	  $(PY) -m pytest -q -p no:cacheprovider tests
 

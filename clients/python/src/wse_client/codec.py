@@ -30,7 +30,7 @@ CLIENT_VERSION = "wse-python-client/1.0.0"
 PROTOCOL_VERSION = 1
 
 try:
-    import msgpack as _msgpack
+    import msgpack as _msgpack  # type: ignore[import]
 except ImportError:  # pragma: no cover - depends on the machine
     _msgpack = None
 

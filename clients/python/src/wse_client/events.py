@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 __all__ = [
     "ConnectionState",
@@ -89,6 +89,7 @@ class Event:
     """Base class of every event. ``type`` names it for ``on()``."""
 
     __slots__ = ()
+    #: The event's name: the message type for a Message, else fixed per class.
     type: str
 
 
@@ -116,8 +117,8 @@ class RawFrame(Event):
     """A frame that is not a WSE message: ``send_bytes`` data, plain text, or
     an ``E:`` frame that could not be decrypted."""
 
-    type: ClassVar[str] = "raw"
     data: str | bytes
+    type: str = field(default="raw", init=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -125,12 +126,12 @@ class Connected(Event):
     """The client is ready on a new connection. ``reconnected`` is true for
     every connection after the first."""
 
-    type: ClassVar[str] = "connected"
     connection_id: str
     user_id: str | None
     features: dict[str, Any]
     encrypted: bool = False
     reconnected: bool = False
+    type: str = field(default="connected", init=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -138,20 +139,20 @@ class Disconnected(Event):
     """The connection ended. ``reconnecting`` says whether the client will
     try again; ``error`` is the exception that ends the client when not."""
 
-    type: ClassVar[str] = "disconnected"
     code: int | None
     reason: str
     reconnecting: bool
     error: BaseException | None = None
+    type: str = field(default="disconnected", init=False, repr=False)
 
 
 @dataclass(slots=True)
 class Reconnecting(Event):
     """The client waits ``delay`` seconds before attempt number ``attempt``."""
 
-    type: ClassVar[str] = "reconnecting"
     attempt: int
     delay: float
+    type: str = field(default="reconnecting", init=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -160,10 +161,10 @@ class MissedData(Event):
     never arrive (the server could not replay them: buffer evicted, too many
     missed, or a restart with a new epoch). Reload a snapshot."""
 
-    type: ClassVar[str] = "missed_data"
     topic: str
     start: Position
     end: Position
+    type: str = field(default="missed_data", init=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -171,58 +172,55 @@ class SubscriptionFailed(Event):
     """The server refused ``topic`` when the client subscribed again after a
     reconnect; the client forgets it."""
 
-    type: ClassVar[str] = "subscription_failed"
     topic: str
     code: str
+    type: str = field(default="subscription_failed", init=False, repr=False)
 
 
 @dataclass(slots=True)
 class PresenceEvent(Event):
     """A presence change in ``topic`` for ``user_id`` with its ``data``."""
 
-    type: ClassVar[str] = "presence"
     topic: str
     user_id: str
     data: Any
+    type: str = field(default="presence", init=False, repr=False)
 
 
 @dataclass(slots=True)
 class PresenceJoin(PresenceEvent):
     """The user's first connection joined the topic."""
-
-    type: ClassVar[str] = "presence_join"
+    type: str = field(default="presence_join", init=False, repr=False)
 
 
 @dataclass(slots=True)
 class PresenceLeave(PresenceEvent):
     """The user's last connection left the topic."""
-
-    type: ClassVar[str] = "presence_leave"
+    type: str = field(default="presence_leave", init=False, repr=False)
 
 
 @dataclass(slots=True)
 class PresenceUpdate(PresenceEvent):
     """The user's presence data changed."""
-
-    type: ClassVar[str] = "presence_update"
+    type: str = field(default="presence_update", init=False, repr=False)
 
 
 @dataclass(slots=True)
 class ServerError(Event):
     """An ``error`` message from the server (``code`` as in PROTOCOL §9)."""
 
-    type: ClassVar[str] = "error"
     code: str
     message: str
     retry_after: float | None = None
+    type: str = field(default="error", init=False, repr=False)
 
 
 @dataclass(slots=True)
 class RateLimitWarning(Event):
     """The server's rate limiter for this connection is nearly empty."""
 
-    type: ClassVar[str] = "rate_limit_warning"
     payload: dict[str, Any]
+    type: str = field(default="rate_limit_warning", init=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -231,5 +229,5 @@ class EncryptionRefused(Event):
     (server without encryption, or it refused the key). Close the client on
     this event if plaintext is not acceptable."""
 
-    type: ClassVar[str] = "encryption_refused"
     reason: str
+    type: str = field(default="encryption_refused", init=False, repr=False)
