@@ -95,13 +95,14 @@ async def test_on_handlers_and_send(wse_server: Any) -> None:
         assert await client.ping() >= 0 and client.latency is not None
 
 
-async def test_reconnect_after_server_restart(wse_server: Any) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["drain-4300", "killed"])
+async def test_reconnect_after_server_restart(wse_server: Any, sig: int) -> None:
     srv = wse_server("--recovery", "--client-subscriptions", "any")
     async with AsyncWSEClient(srv.url, topics=["feed"], reconnect=FAST) as client:
         first = client.connection_id
         await in_thread(srv.publish, "feed", {"t": "tick", "p": {"i": 1}})
         assert (await next_message(client)).payload == {"i": 1}
-        await in_thread(srv.stop, signal.SIGTERM)  # drains with 4300: reconnect
+        await in_thread(srv.stop, sig)  # SIGTERM drains with 4300, SIGKILL drops the socket: reconnect either way
         await eventually(lambda: client.state is ConnectionState.RECONNECTING, what="reconnecting")
         await in_thread(srv.start)
         await eventually(lambda: client.is_connected and client.connection_id != first, 20, "reconnected")

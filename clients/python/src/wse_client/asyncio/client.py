@@ -499,7 +499,6 @@ class AsyncWSEClient:
         except (asyncio.CancelledError, Exception):
             pass
         self._ws = None
-        self._proto.connect_failed()
         raise HandshakeTimeout(f"wse: {self.url}: no server_ready within {self._connect_timeout}s")
 
     async def _serve(self, ws: WebSocketClientProtocol) -> tuple[int, str]:
