@@ -11,7 +11,9 @@ last, in the same process one after another:
 - ``floor``: websockets 10.4 reading the frames and ``json.loads`` on each,
   nothing else (the cost of transport + JSON);
 - ``async for``: ``AsyncWSEClient`` with recovery, ``async for event in client``;
-- ``handler``: ``AsyncWSEClient(queue_size=0)`` with an ``on("tick")`` handler.
+- ``handler``: ``AsyncWSEClient(queue_size=0)`` with an ``on("tick")`` handler;
+- with ``--aiohttp``, also ``aiohttp floor``: aiohttp 3.8's WebSocket client
+  doing what ``floor`` does (the measurement behind the choice of transport).
 
 Prints one line per target and run, then the medians and the ratio to the
 floor.
@@ -75,6 +77,17 @@ async def floor(url: str, m: Meter) -> None:
                 return
 
 
+async def aiohttp_floor(url: str, m: Meter) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url, max_msg_size=1 << 20, compress=0) as ws:
+            await ws.send_str('{"t":"subscription_update","p":{"action":"subscribe","topics":["bench"],"recover":true}}')
+            async for msg in ws:
+                if json.loads(msg.data).get("tp") == "bench" and m.hit():
+                    return
+
+
 async def async_for(url: str, m: Meter) -> None:
     async with AsyncWSEClient(url, topics=["bench"], recovery=True) as client:
         async for ev in client:
@@ -107,11 +120,18 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=200_000)
     ap.add_argument("--size", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--aiohttp", action="store_true", help="also measure the aiohttp floor")
+    ap.add_argument("--only", default="", help="comma-separated targets to run (default: all)")
     a = ap.parse_args()
+    targets = dict(TARGETS)
+    if a.aiohttp:
+        targets["aiohttp floor"] = aiohttp_floor
+    if a.only:
+        targets = {k: v for k, v in targets.items() if k in a.only.split(",")}
     print(f"load average {os.getloadavg()[0]:.2f}, n={a.n}, size={a.size}")
-    results: dict[str, list[tuple[float, float]]] = {k: [] for k in TARGETS}
+    results: dict[str, list[tuple[float, float]]] = {k: [] for k in targets}
     for run in range(a.runs):
-        for name, fn in TARGETS.items():
+        for name, fn in targets.items():
             proc, url = start_feed(a.testapp, a.n, a.size)
             m = Meter(a.n)
             try:
@@ -122,7 +142,7 @@ def main() -> None:
                 proc.wait(30)
             rate, cpu_us = a.n / m.wall, m.cpu / a.n * 1e6
             results[name].append((rate, cpu_us))
-            print(f"run {run + 1} {name:10s} {rate:10,.0f} msg/s  {cpu_us:6.2f} us CPU/msg  load {os.getloadavg()[0]:.2f}")
+            print(f"run {run + 1} {name:13s} {rate:10,.0f} msg/s  {cpu_us:6.2f} us CPU/msg  load {os.getloadavg()[0]:.2f}")
     base: Any = None
     print("median:")
     for name, rs in results.items():
@@ -130,7 +150,7 @@ def main() -> None:
         cpu = statistics.median(c for _, c in rs)
         if base is None:
             base = (rate, cpu)
-        print(f"  {name:10s} {rate:10,.0f} msg/s  {cpu:6.2f} us CPU/msg  rate x{rate / base[0]:.2f}  CPU x{cpu / base[1]:.2f} of floor")
+        print(f"  {name:13s} {rate:10,.0f} msg/s  {cpu:6.2f} us CPU/msg  rate x{rate / base[0]:.2f}  CPU x{cpu / base[1]:.2f} of floor")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import websockets.exceptions
 from websockets.legacy.client import WebSocketClientProtocol
 
 from .. import codec
-from ..events import ConnectionState, Connected, Disconnected, Event, Position, Reconnecting, SubscribeResult
+from ..events import ConnectionState, Disconnected, Event, Position, Reconnecting, SubscribeResult
 from ..exceptions import (
     AuthenticationFailed,
     ClientClosed,
@@ -261,6 +261,11 @@ class AsyncWSEClient:
         return self._state is ConnectionState.CONNECTED
 
     @property
+    def is_ready(self) -> bool:
+        """The original client's name for :attr:`is_connected`."""
+        return self.is_connected
+
+    @property
     def connection_id(self) -> str | None:
         """The current connection's id (``server_ready``), or None."""
         return self._proto.connection_id
@@ -412,6 +417,10 @@ class AsyncWSEClient:
                     pass
         self._supervisor = None
         self._finish(None)
+
+    async def disconnect(self) -> None:
+        """The original client's name for :meth:`close`."""
+        await self.close()
 
     async def wait_closed(self) -> None:
         """Wait until the client has stopped (``close()``, a final close

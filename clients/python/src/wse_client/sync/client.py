@@ -144,6 +144,13 @@ class SyncWSEClient:
         """Block until the client has stopped."""
         self._call(self.client.wait_closed(), timeout)
 
+    def run_forever(self) -> None:
+        """Block until the client stops (handlers do the work meanwhile);
+        raises the error that stopped it, if any."""
+        self.wait_closed()
+        if self.client.error is not None:
+            raise self.client.error
+
     @property
     def state(self) -> ConnectionState:
         """The connection state."""
