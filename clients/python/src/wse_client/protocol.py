@@ -226,6 +226,8 @@ class ClientProtocol:
         #: Topics the application wants, with the presence data to join with.
         self._wanted: dict[str, Any] = {}
         self._out: list[str | bytes] = []
+        #: Topics the tracker asked a replay for while handling one frame.
+        self._recover: dict[str, Position] = {}
         self._events: list[Event] = []
         self._replies: list[tuple[int, SubscribeResult | None]] = []
         self._pending: deque[_Request] = deque()
@@ -297,6 +299,11 @@ class ClientProtocol:
         if ev:
             self._events = []
         return ev
+
+    @property
+    def has_replies(self) -> bool:
+        """Whether :meth:`replies_received` has something."""
+        return bool(self._replies)
 
     def replies_received(self) -> list[tuple[int, SubscribeResult | None]]:
         """``(request id, reply)`` of requests made with :meth:`subscribe` or
@@ -370,6 +377,19 @@ class ClientProtocol:
         if obj is None:
             self._events.append(RawFrame(text))
             return
+        tp = obj.get("tp")
+        if type(tp) is str:  # the hot path: a topic publication
+            e = obj.get("e")
+            o = obj.get("o")
+            if type(e) is str and type(o) is int:
+                t = obj.get("t")
+                if t is None:
+                    t = obj.get("type")
+                p = obj.get("p")
+                if p is None:
+                    p = obj.get("payload")
+                self._stamped(Message(t if type(t) is str else "", p, tp, e, o, obj.get("id"), obj.get("ts"), obj.get("c"), obj))
+                return
         self._handle(obj)
 
     def receive_binary(self, data: bytes) -> None:
@@ -413,21 +433,25 @@ class ClientProtocol:
             return
         _CONTROL[t](self, obj, p)
 
+    def _stamped(self, m: Message) -> None:
+        """Run a stamped message through the tracker."""
+        recover = self._recover
+        self._tracker.accept(m, self._clock(), self._events, recover)
+        if recover:
+            self._recover = {}
+            self._ask_recovery(recover)
+
     def _message(self, obj: dict[str, Any], t: str, p: Any) -> None:
         tp = obj.get("tp")
         if tp is not None:
             e = obj.get("e")
             o = obj.get("o")
             if type(tp) is str and type(e) is str and type(o) is int:
-                m = Message(t, p, tp, e, o, obj.get("id"), obj.get("ts"), obj.get("c"), obj)
-                recover: dict[str, Position] = {}
-                self._tracker.accept(m, self._clock(), self._events, recover)
-                if recover:
-                    self._ask_recovery(recover)
+                self._stamped(Message(t, p, tp, e, o, obj.get("id"), obj.get("ts"), obj.get("c"), obj))
                 return
         mid = obj.get("id")
         m = Message(t, p, None, "", 0, mid if type(mid) is str else None, obj.get("ts"), obj.get("c"), obj)
-        self._tracker.accept(m, self._clock(), self._events, {})
+        self._tracker.accept(m, self._clock(), self._events, self._recover)
 
     def _on_server_ready(self, obj: dict[str, Any], p: Any) -> None:
         details = p.get("details") if type(p) is dict else None

@@ -85,6 +85,17 @@ class _Inbox:
         if g is not None and not g.done():
             g.set_result(None)
 
+    def put_many(self, events: list[Event], size: int) -> None:
+        """Queue the events of one frame of size bytes."""
+        share = max(size // len(events), _EVENT_SIZE)
+        items = self._items
+        for ev in events:
+            items.append((ev, share))
+        self._bytes += share * len(events)
+        g = self._getter
+        if g is not None and not g.done():
+            g.set_result(None)
+
     async def wait_room(self) -> None:
         while self.full() and not self.closed:
             self._room = asyncio.get_running_loop().create_future()
@@ -96,6 +107,17 @@ class _Inbox:
         for f in (self._getter, self._room):
             if f is not None and not f.done():
                 f.set_result(None)
+
+    def pop(self) -> Event | None:
+        """The next event if one is queued, else None."""
+        if not self._items:
+            return None
+        ev, size = self._items.popleft()
+        self._bytes -= size
+        r = self._room
+        if r is not None and not r.done() and not self.full():
+            r.set_result(None)
+        return ev
 
     async def get(self, timeout: float | None) -> Event:
         loop = asyncio.get_running_loop()
@@ -514,6 +536,8 @@ class AsyncWSEClient:
         """Read one connection until it ends; returns its close code and reason."""
         proto = self._proto
         beat = asyncio.get_running_loop().create_task(self._heartbeat(ws))
+        inbox = self._inbox
+        ready = False
         try:
             await self._flush(ws)
             async for data in ws:
@@ -526,10 +550,17 @@ class AsyncWSEClient:
                     await self._write(ws, out)
                 ev = proto.events_received()
                 if ev:
-                    await self._deliver(ev, len(data))
-                if proto._replies:
+                    if self._handlers or self._any or not self._queue_enabled:
+                        await self._deliver(ev, len(data))
+                    else:  # the common case, kept free of coroutine calls
+                        self.events_delivered += len(ev)
+                        inbox.put_many(ev, len(data))
+                        if inbox.full():
+                            await inbox.wait_room()
+                if proto.has_replies:
                     self._resolve()
-                if not self._ready.is_set() and proto.settled:
+                if not ready and proto.settled:
+                    ready = True
                     self._ready.set()
                 if proto.dead:
                     break
@@ -779,6 +810,9 @@ class AsyncWSEClient:
         return self
 
     async def __anext__(self) -> Event:
+        ev = self._inbox.pop() if self._queue_enabled else None
+        if ev is not None:
+            return ev
         try:
             return await self.recv()
         except ClientClosed as exc:
