@@ -125,15 +125,19 @@ async def test_recovery_across_three_forced_disconnects(wse_server: Any) -> None
     srv = wse_server(
         "--recovery", "--recovery-buffer-size", "8192", "--recovery-max-messages", "8192", "--client-subscriptions", "any"
     )
-    total = 1200
-    stop = threading.Event()
+    disconnects_done = threading.Event()
 
-    def publisher() -> None:
-        for i in range(1, total + 1):
+    def publisher() -> int:
+        """Publish until 100 messages after the third reconnect (bounded)."""
+        i = after = 0
+        while i < 20_000 and after < 100:
+            i += 1
             srv.publish("orders", {"t": "order", "p": {"i": i}})
+            if disconnects_done.is_set():
+                after += 1
             if i % 4 == 0:
                 time.sleep(0.004)
-        stop.set()
+        return i
 
     got: list[Message] = []
     missed: list[MissedData] = []
@@ -145,23 +149,26 @@ async def test_recovery_across_three_forced_disconnects(wse_server: Any) -> None
             async for ev in client:
                 if isinstance(ev, Message):
                     got.append(ev)
-                    if len(got) == total:
-                        return
                 elif isinstance(ev, MissedData):
                     missed.append(ev)
 
         read = asyncio.create_task(reader())
-        for code in (4300, 4408, 4429):
-            before = len(got)
-            await eventually(lambda: len(got) > before + 50, 30, "messages between disconnects")
-            cid = client.connection_id
-            assert cid is not None
-            await in_thread(srv.disconnect, cid, code)
-            await eventually(lambda: client.is_connected and client.connection_id not in ids, 20, "reconnected")
-            ids.add(client.connection_id)
-        await pub
-        await asyncio.wait_for(read, 60)
-    assert stop.is_set()
+        try:
+            for code in (4300, 4408, 4429):
+                before = len(got)
+                await eventually(lambda: len(got) > before + 50, 30, "messages between disconnects")
+                cid = client.connection_id
+                assert cid is not None
+                await in_thread(srv.disconnect, cid, code)
+                await eventually(lambda: client.is_connected and client.connection_id not in ids, 20, "reconnected")
+                ids.add(client.connection_id)
+            disconnects_done.set()
+            total = await asyncio.wait_for(pub, 120)
+            await eventually(lambda: len(got) >= total, 60, "every message")
+        finally:
+            disconnects_done.set()
+            read.cancel()
+            await asyncio.gather(read, return_exceptions=True)
     assert not missed
     assert [m.offset for m in got] == list(range(1, total + 1))
     assert [m.payload["i"] for m in got] == list(range(1, total + 1))
