@@ -18,6 +18,7 @@ from wse_client import (
     ConnectionFailed,
     ConnectionState,
     Disconnected,
+    GaveUp,
     InvalidURL,
     Message,
     MissedData,
@@ -199,6 +200,32 @@ async def test_4401_without_refresh_raises(wse_server: Any) -> None:
         async with AsyncWSEClient(srv.url, token="not-a-jwt"):
             pass
     assert err.value.code == 4401
+
+
+async def test_refresh_that_keeps_failing_gives_up(wse_server: Any) -> None:
+    srv = wse_server("--jwt-secret", JWT_SECRET)
+    calls: list[int] = []
+
+    def refresh() -> str:
+        calls.append(1)
+        return "still-not-a-jwt"
+
+    with pytest.raises(AuthenticationFailed):
+        async with AsyncWSEClient(srv.url, token="not-a-jwt", token_refresh=refresh, reconnect=FAST):
+            pass
+    assert len(calls) == 3
+
+
+async def test_gives_up_after_max_attempts(wse_server: Any) -> None:
+    srv = wse_server()
+    policy = ReconnectPolicy(base=0.05, max_delay=0.1, max_attempts=2)
+    async with AsyncWSEClient(srv.url, reconnect=policy) as client:
+        await in_thread(srv.stop, signal.SIGKILL)
+        await asyncio.wait_for(client.wait_closed(), 20)
+        assert isinstance(client.error, GaveUp)
+        with pytest.raises(GaveUp):
+            async for _ in client:
+                pass
 
 
 async def test_first_message_auth(wse_server: Any) -> None:

@@ -55,6 +55,8 @@ Handler = Callable[[Any], Union[None, Awaitable[None]]]
 TokenRefresh = Callable[[], Union[str, Awaitable[str]]]
 
 _LOST = object()  # a request whose connection ended before the reply
+#: Consecutive 4401 closes, each after a token refresh, before giving up.
+_MAX_AUTH_FAILURES = 3
 _EVENT_SIZE = 64  # bytes counted for an event that came from no frame
 
 
@@ -127,15 +129,17 @@ class _Inbox:
                 if self.error is not None:
                     raise self.error
                 raise ClientClosed("wse: client closed")
-            self._getter = loop.create_future()
+            g = self._getter
+            if g is None or g.done():
+                g = self._getter = loop.create_future()  # shared by concurrent readers
             if deadline is None:
-                await self._getter
+                await asyncio.shield(g)
             else:
                 left = deadline - loop.time()
                 if left <= 0:
                     raise asyncio.TimeoutError
                 try:
-                    await asyncio.wait_for(asyncio.shield(self._getter), left)
+                    await asyncio.wait_for(asyncio.shield(g), left)
                 except asyncio.TimeoutError:
                     raise asyncio.TimeoutError from None
         ev, size = self._items.popleft()
@@ -263,6 +267,7 @@ class AsyncWSEClient:
         self._ready = asyncio.Event()
         self._write_lock = asyncio.Lock()
         self._closing = False
+        self._auth_failures = 0
         self._error: BaseException | None = None
         self._stopped = asyncio.Event()
         #: Connections made so far (1 after the first connect).
@@ -400,7 +405,7 @@ class AsyncWSEClient:
                 except _ClosedEarly as c:
                     decision, _ = self._proto.connection_lost(c.code)
                     if decision.action is CloseAction.REFRESH and self._token_refresh is not None:
-                        await self._refresh()
+                        await self._refresh()  # AuthenticationFailed when it fails or keeps failing
                         await asyncio.sleep(decision.delay)
                         continue
                     raise self._final_error(c.code, c.reason, decision) from None
@@ -518,6 +523,7 @@ class AsyncWSEClient:
         if ready in done or self._ready.is_set():
             self._state = ConnectionState.CONNECTED
             self.connections += 1
+            self._auth_failures = 0
             return
         if task in done:
             code, reason = task.result()
@@ -630,6 +636,9 @@ class AsyncWSEClient:
         there is no callback or it fails."""
         if self._token_refresh is None:
             raise AuthenticationFailed(4401, "authentication failed and no token_refresh callback")
+        self._auth_failures += 1
+        if self._auth_failures > _MAX_AUTH_FAILURES:
+            raise AuthenticationFailed(4401, f"still refused after {_MAX_AUTH_FAILURES} refreshed tokens")
         try:
             r = self._token_refresh()
             tok = await r if inspect.isawaitable(r) else r
