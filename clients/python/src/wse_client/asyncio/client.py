@@ -19,7 +19,7 @@ import asyncio
 import inspect
 import logging
 from collections import deque
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import websockets
@@ -79,13 +79,6 @@ class _Inbox:
 
     def full(self) -> bool:
         return len(self._items) >= self.max_count or self._bytes >= self.max_bytes
-
-    def put(self, ev: Event, size: int) -> None:
-        self._items.append((ev, size))
-        self._bytes += size
-        g = self._getter
-        if g is not None and not g.done():
-            g.set_result(None)
 
     def put_many(self, events: list[Event], size: int) -> None:
         """Queue the events of one frame of size bytes."""
@@ -555,11 +548,13 @@ class AsyncWSEClient:
                 if out:
                     await self._write(ws, out)
                 ev = proto.events_received()
-                if ev:
-                    if self._handlers or self._any or not self._queue_enabled:
-                        await self._deliver(ev, len(data))
-                    else:  # the common case, kept free of coroutine calls
-                        self.events_delivered += len(ev)
+                if ev:  # kept free of per-message coroutine calls: the hot path
+                    if self._handlers or self._any:
+                        for e in ev:
+                            for r in self._call_handlers(e):
+                                await self._await_handler(r, e)
+                    self.events_delivered += len(ev)
+                    if self._queue_enabled:
                         inbox.put_many(ev, len(data))
                         if inbox.full():
                             await inbox.wait_room()
@@ -613,23 +608,36 @@ class AsyncWSEClient:
             if fut is not None and not fut.done():
                 fut.set_result(reply)
 
+    def _call_handlers(self, ev: Event) -> Iterator[Awaitable[None]]:
+        """Call the handlers of ev in order, yielding what a coroutine
+        handler returned so that the caller awaits it before the next."""
+        hs = self._handlers.get(ev.type)
+        for h in (*(hs or ()), *self._any):
+            try:
+                r = h(ev)
+            except Exception:
+                log.exception("wse: handler for %r failed", ev.type)
+                continue
+            if r is not None and inspect.isawaitable(r):
+                yield r
+
+    @staticmethod
+    async def _await_handler(r: Awaitable[None], ev: Event) -> None:
+        try:
+            await r
+        except Exception:
+            log.exception("wse: handler for %r failed", ev.type)
+
     async def _deliver(self, events: list[Event], size: int) -> None:
-        share = max(size // len(events), _EVENT_SIZE) if size else _EVENT_SIZE
+        """Run the handlers of events and queue them for ``async for``."""
         for ev in events:
-            hs = self._handlers.get(ev.type)
-            if hs or self._any:
-                for h in (*(hs or ()), *self._any):
-                    try:
-                        r = h(ev)
-                        if inspect.isawaitable(r):
-                            await r
-                    except Exception:
-                        log.exception("wse: handler for %r failed", ev.type)
-            self.events_delivered += 1
-            if self._queue_enabled:
-                self._inbox.put(ev, share)
-        if self._queue_enabled and self._inbox.full():
-            await self._inbox.wait_room()
+            for r in self._call_handlers(ev):
+                await self._await_handler(r, ev)
+        self.events_delivered += len(events)
+        if self._queue_enabled:
+            self._inbox.put_many(events, size)
+            if self._inbox.full():
+                await self._inbox.wait_room()
 
     async def _refresh(self) -> None:
         """Get a new token from token_refresh; AuthenticationFailed when
