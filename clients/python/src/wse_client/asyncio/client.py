@@ -384,10 +384,10 @@ class AsyncWSEClient:
         :class:`~wse_client.exceptions.HandshakeTimeout`,
         :class:`~wse_client.exceptions.AuthenticationFailed` (4401 without a
         working refresh), :class:`~wse_client.exceptions.ConnectionClosed`."""
+        if self._state is ConnectionState.CLOSED:
+            raise ClientClosed("wse: the client was closed; make a new one")
         if self._state is not ConnectionState.IDLE:
-            raise ClientClosed("wse: connect() may be called once") if self._state is ConnectionState.CLOSED else WSEError(
-                "wse: already connected"
-            )
+            raise WSEError("wse: connect() was already called")
         self._state = ConnectionState.CONNECTING
         try:
             decision: CloseDecision | None = None
@@ -401,6 +401,9 @@ class AsyncWSEClient:
                         await self._refresh()  # AuthenticationFailed when it fails or keeps failing
                         await asyncio.sleep(decision.delay)
                         continue
+                    if decision.action is CloseAction.RECONNECT and self._wait_for_server:
+                        await asyncio.sleep(decision.delay)  # e.g. 4300 from a server that is draining
+                        continue
                     raise self._final_error(c.code, c.reason, decision) from None
                 except ConnectionFailed:
                     if not self._wait_for_server:
@@ -411,7 +414,9 @@ class AsyncWSEClient:
                     await asyncio.sleep(decision.delay)
         except BaseException as exc:
             self._state = ConnectionState.CLOSED
-            self._inbox.close(exc if isinstance(exc, WSEError) else None)
+            if isinstance(exc, WSEError):
+                self._error = exc
+            self._inbox.close(self._error)
             self._stopped.set()
             raise
         self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
