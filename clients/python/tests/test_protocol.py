@@ -349,3 +349,53 @@ def test_requests_need_a_ready_connection() -> None:
         p.subscribe(["a"])
     with pytest.raises(NotConnected):
         p.send("x", {})
+
+
+def test_garbage_never_raises() -> None:
+    """Malformed frames become RawFrame events or are ignored, never an
+    exception out of the core (a fixed-seed sweep of hostile shapes)."""
+    import random
+
+    rng = random.Random(12)
+    shapes = [
+        '{"t":"subscription_update","p":"x"}',
+        '{"t":"subscription_update","p":{"success_topics":5,"failed_topics":[1,{"topic":2}],"recovery":[]}}',
+        '{"t":"server_hello","p":{"encryption_public_key":"@@@"}}',
+        '{"t":"presence_join","p":[]}',
+        '{"t":"error","p":{"code":5,"retry_after":"soon"}}',
+        '{"t":"batch","p":{"messages":[1,"x",{"t":7}]}}',
+        '{"tp":1,"e":2,"o":"3","t":"x"}',
+        '{"tp":"a","e":"e","o":-5}',
+        '{"t":"PONG","p":{"client_timestamp":"x"}}',
+        '{"t":"ping","p":null}',
+        '{"t":"server_ready","p":{"details":[]}}',
+        "WSE{broken",
+        "",
+    ]
+    p, _ = ready_protocol(encryption=False)
+    for s in shapes:
+        p.receive_text(s)
+    p.receive_binary(b"M:" + b"\x91" * 5000)  # deeply nested MessagePack
+    p.receive_binary(b"M:\xc1")
+    p.receive_binary(b"E:short")
+    for _ in range(2000):
+        n = rng.randrange(0, 40)
+        blob = bytes(rng.randrange(256) for _ in range(n))
+        p.receive_binary(rng.choice([b"", b"C:", b"M:", b"{", b"E:"]) + blob)
+        p.receive_text(rng.choice(["{", "WSE{", "S{", "[", '{"t":"'] ) + blob.decode("latin-1"))
+    p.events_received()
+    p.tick()
+
+
+def test_encryption_handshake_waits_for_server_hello() -> None:
+    p = ClientProtocol(ProtocolConfig(encryption=True))
+    p.connection_opened()
+    p.want(["a"])
+    p.receive_text(server_ready())
+    (hello,) = sent(p)  # no subscription before the key exists
+    assert hello["p"]["features"]["encryption"] is True
+    assert len(base64.b64decode(hello["p"]["encryption_public_key"])) == 65
+    assert not p.ready
+    p.receive_text('{"c":"WSE","t":"server_hello","p":{"encryption_public_key":"@@@"}}')
+    (err,) = p.events_received()
+    assert isinstance(err, ServerError) and err.code == "KEY_EXCHANGE_FAILED" and p.dead
