@@ -28,6 +28,7 @@ from wse_client import (
     ReconnectPolicy,
     SyncWSEClient,
     UpgradeRefused,
+    connect,
 )
 
 FAST = ReconnectPolicy(base=0.1, factor=1.5, max_delay=0.5, jitter=0.2)
@@ -237,8 +238,7 @@ async def test_first_message_auth(wse_server: Any) -> None:
 
 async def test_4403_is_final(wse_server: Any) -> None:
     srv = wse_server()
-    client = AsyncWSEClient(srv.url, reconnect=FAST)
-    await client.connect()
+    client = await connect(srv.url, reconnect=FAST)
     assert client.connection_id is not None
     await in_thread(srv.disconnect, client.connection_id, 4403, "kicked")
     await asyncio.wait_for(client.wait_closed(), 10)
@@ -343,7 +343,11 @@ async def test_bad_url_and_refused_upgrade(wse_server: Any) -> None:
 
 def test_sync_client(wse_server: Any) -> None:
     srv = wse_server("--recovery", "--client-subscriptions", "any")
-    with SyncWSEClient(srv.url) as client:
+    seen: list[str] = []
+    client = SyncWSEClient(srv.url)
+    client.on("connected", lambda ev: seen.append(threading.current_thread().name))
+    with client:
+        assert seen == ["wse-client"]  # the handler ran on the client's thread
         res = client.subscribe(["jobs"])
         assert res.granted == ("jobs",)
         for i in range(3):

@@ -16,7 +16,7 @@ scripts; :mod:`wse_client.events` holds the event dataclasses and
 :mod:`wse_client.exceptions` every exception.
 """
 
-from .asyncio.client import AsyncWSEClient
+from .asyncio.client import AsyncWSEClient, connect
 from .events import (
     Connected,
     ConnectionState,
@@ -62,6 +62,7 @@ __version__ = "1.0.0"
 __all__ = [
     "AsyncWSEClient",
     "SyncWSEClient",
+    "connect",
     "ClientProtocol",
     "ProtocolConfig",
     "ReconnectPolicy",

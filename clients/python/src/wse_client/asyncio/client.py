@@ -44,7 +44,7 @@ from ..exceptions import (
 )
 from ..protocol import ClientProtocol, CloseAction, CloseDecision, ProtocolConfig, ReconnectPolicy
 
-__all__ = ["AsyncWSEClient", "Handler", "TokenRefresh"]
+__all__ = ["AsyncWSEClient", "Handler", "TokenRefresh", "connect"]
 
 log = logging.getLogger("wse_client")
 
@@ -841,3 +841,11 @@ class AsyncWSEClient:
             if exc is self._error:
                 raise
             raise StopAsyncIteration from None
+
+
+async def connect(url: str, token: str | None = None, **kwargs: Any) -> AsyncWSEClient:
+    """Make an :class:`AsyncWSEClient` with these arguments and connect it
+    (the original package's ``connect(url, **kw)``); close it when done."""
+    client = AsyncWSEClient(url, token, **kwargs)
+    await client.connect()
+    return client
