@@ -9,8 +9,9 @@ per connection decodes frames and runs the handlers registered with
 blocks (or awaits for long) holds up everything after it, and when the
 event queue read by ``async for`` / :meth:`~AsyncWSEClient.recv` is full
 the reader stops reading until there is room again (the server eventually
-drops a consumer that stays too slow with 4429, and the client reconnects
-and recovers).
+drops a consumer that stays too slow with 4429; the client reconnects and
+recovers what the server's recovery buffer still holds, and reports the
+rest as MissedData).
 """
 
 from __future__ import annotations
