@@ -18,6 +18,7 @@ from wse_client import (
     ConnectionFailed,
     ConnectionState,
     Disconnected,
+    Forbidden,
     GaveUp,
     InvalidURL,
     Message,
@@ -236,14 +237,27 @@ async def test_first_message_auth(wse_server: Any) -> None:
         assert client.user_id == "bob"
 
 
-async def test_4403_is_final(wse_server: Any) -> None:
+@pytest.mark.parametrize("code", [1000, 4403])
+async def test_final_close_codes_stop_the_client(wse_server: Any, code: int) -> None:
     srv = wse_server()
     client = await connect(srv.url, reconnect=FAST)
     assert client.connection_id is not None
-    await in_thread(srv.disconnect, client.connection_id, 4403, "kicked")
+    await in_thread(srv.disconnect, client.connection_id, code, "bye")
     await asyncio.wait_for(client.wait_closed(), 10)
     assert client.state is ConnectionState.CLOSED
-    assert getattr(client.error, "code", None) == 4403
+    events = []
+    if code == 1000:
+        assert client.error is None
+        async for ev in client:  # ends without an error
+            events.append(ev)
+    else:
+        assert isinstance(client.error, Forbidden) and client.error.code == 4403
+        with pytest.raises(Forbidden):
+            async for ev in client:
+                events.append(ev)
+    last = events[-1]
+    assert isinstance(last, Disconnected) and last.code == code and not last.reconnecting
+    assert client.connections == 1
     await client.close()
 
 
