@@ -140,6 +140,8 @@ def main() -> None:
                 assert proc.stdin is not None
                 proc.stdin.close()
                 proc.wait(30)
+                if proc.stdout is not None:
+                    proc.stdout.close()
             rate, cpu_us = a.n / m.wall, m.cpu / a.n * 1e6
             results[name].append((rate, cpu_us))
             print(f"run {run + 1} {name:13s} {rate:10,.0f} msg/s  {cpu_us:6.2f} us CPU/msg  load {os.getloadavg()[0]:.2f}")
