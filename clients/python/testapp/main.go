@@ -3,13 +3,15 @@
 // the engine in-process and prints its WebSocket URL on the first line.
 //
 //	testapp feed -n 200000 -size 100   # the receive benchmark's publisher
+//	testapp feed -queue-bytes 65536    # … to a client that becomes a slow consumer
 //	testapp echo                       # answers "echo_event" with SendEvent
 //
 // feed waits for -subscribers subscribers of -topic, publishes -n messages
 // of about -size bytes (recovery on, so they are stamped) as fast as the
-// engine takes them, and exits when stdin closes or after -linger. Its
-// outbound queue holds every message, so the publisher is never the
-// bottleneck: the receiving client's rate is what is measured.
+// engine takes them, then logs "testapp: disconnect <code>" on stderr for
+// every connection that closes, until stdin closes or -linger passes. By
+// default its outbound queue holds every message, so the publisher is never
+// the bottleneck: the receiving client's rate is what is measured.
 //
 // echo answers every client message {"t":"echo_event","p":P} with
 // SendEvent(conn, {"t":"event","p":P}): a binary frame of plain JSON, "C:" +
@@ -89,11 +91,15 @@ func feed(args []string) error {
 	topic := fs.String("topic", "bench", "topic to publish to")
 	wait := fs.Duration("wait", 30*time.Second, "longest wait for the subscribers")
 	linger := fs.Duration("linger", 120*time.Second, "longest run after publishing")
+	queue := fs.Int("queue-bytes", 1<<30, "outbound queue bound per connection (small: the client becomes a slow consumer)")
+	buffer := fs.Int("buffer", 0, "recovery buffer size and largest replay (0 = the engine's defaults)")
+	ping := fs.Duration("ping", 0, "ping interval, also the slow-consumer check period (0 = default)")
 	_ = fs.Parse(args)
 	srv, err := start(wse.Config{
 		ClientSubscriptions:   wse.PolicyAny,
-		MaxOutboundQueueBytes: 1 << 30,
-		Recovery:              wse.RecoveryConfig{Enabled: true},
+		MaxOutboundQueueBytes: *queue,
+		PingInterval:          *ping,
+		Recovery:              wse.RecoveryConfig{Enabled: true, BufferSize: *buffer, MaxMessages: *buffer},
 	})
 	if err != nil {
 		return err
@@ -113,11 +119,21 @@ func feed(args []string) error {
 		}
 	}
 	log.Printf("testapp: published %d in %v", *n, time.Since(t0).Round(time.Millisecond))
-	select {
-	case <-stdinClosed():
-	case <-time.After(*linger):
+	done, end := stdinClosed(), time.After(*linger)
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-end:
+			return nil
+		default:
+		}
+		for _, ev := range srv.DrainInbound(256, 100*time.Millisecond) {
+			if ev.Type == wse.EventDisconnect {
+				log.Printf("testapp: disconnect %d", ev.CloseCode)
+			}
+		}
 	}
-	return nil
 }
 
 func echo(args []string) error {

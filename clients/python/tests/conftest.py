@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -179,11 +180,24 @@ class App:
     """The Go test application (clients/python/testapp) in one mode."""
 
     def __init__(self, binary: Path, mode: str, args: list[str]) -> None:
-        self.proc = subprocess.Popen([str(binary), mode, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
+        self.proc = subprocess.Popen(
+            [str(binary), mode, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None and self.proc.stderr is not None
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith("ws://"):
             raise AssertionError(f"testapp printed {self.url!r}")
+        #: Lines the application logged on stderr so far.
+        self.log: list[str] = []
+        threading.Thread(target=self._read_log, args=(self.proc.stderr,), daemon=True).start()
+
+    def _read_log(self, stream: Any) -> None:
+        for line in stream:
+            self.log.append(line.rstrip("\n"))
+
+    def logged(self, text: str) -> bool:
+        """Whether a logged line contains text."""
+        return any(text in line for line in self.log)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -194,8 +208,9 @@ class App:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.fixture
