@@ -1,0 +1,5 @@
+"""The asyncio client: :class:`AsyncWSEClient`."""
+
+from .client import AsyncWSEClient
+
+__all__ = ["AsyncWSEClient"]
