@@ -79,7 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             "--hook-rpc-url", backend + "/wse/rpc", "--hook-rpc-types", "add",
             "--hook-disconnect-url", backend + "/wse/disconnect",
             "--hook-presence-leave-url", backend + "/wse/presence_leave",
-        ]))
+        ], env={k: v for k, v in os.environ.items() if not k.startswith("WSE_")}))  # WSE_* are settings to wse-server
         wait_http(f"http://127.0.0.1:{api_port}/health")
         yield {"ws": f"ws://127.0.0.1:{ws_port}/wse", "api": f"http://127.0.0.1:{api_port}", "backend": backend}
     finally:

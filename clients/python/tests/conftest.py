@@ -22,6 +22,13 @@ ROOT = Path(__file__).resolve().parents[3]
 JWT_SECRET = "python-client-tests-secret-0123456789abcdef"
 
 
+
+def server_env() -> dict[str, str]:
+    """The environment for wse-server: this one without WSE_* variables,
+    which the server takes as settings and refuses when unknown (such as
+    the WSE_SERVER_BIN that names the binary for these tests)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("WSE_")}
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as s:
@@ -111,6 +118,7 @@ class Server:
                 *self.args,
             ],
             stdout=subprocess.DEVNULL,
+            env=server_env(),
         )
         wait_until(self._healthy, 20, "wse-server /health")
 
