@@ -283,7 +283,8 @@ func prometheusText(s *wse.Server) (any, error) {
 }
 
 // CallModule runs a module-level function: jwt_encode, transform_event,
-// or runtime_stats (goroutines of the library, for leak tests).
+// runtime_stats (goroutines and handles of the library, for leak tests) or
+// self_test_panic (a panic, to check that callers get an error instead).
 func CallModule(method string, args []byte) (any, error) {
 	switch method {
 	case "jwt_encode":
@@ -309,6 +310,8 @@ func CallModule(method string, args []byte) (any, error) {
 		return transformEvent(a.Event, a.Seq, a.TypeMap), nil
 	case "runtime_stats":
 		return map[string]int{"goroutines": runtime.NumGoroutine(), "handles": handleCount()}, nil
+	case "self_test_panic":
+		panic("self-test of the panic guard")
 	}
 	return nil, &ArgError{Msg: fmt.Sprintf("unknown function %q", method)}
 }

@@ -1,0 +1,201 @@
+"""Lifecycle and bad input: start/stop cycles without leaks, errors that
+name the keyword, RuntimeError for a second start, panics that become
+exceptions, and event order per connection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+from typing import Any
+
+import pytest
+from conftest import SECRET, Events, ready, token
+
+import wse_server
+from wse_server import RustWSEServer, WSEServer, _server
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def _cycle(with_client: bool) -> None:
+    s = RustWSEServer("127.0.0.1", 0, jwt_secret=SECRET)
+    s.enable_drain_mode()
+    s.start()
+    if with_client:
+        async def client() -> None:
+            import websockets
+            ws = await websockets.connect(f"ws://127.0.0.1:{s.port}/wse",
+                                          extra_headers={"Authorization": "Bearer " + token("c")})
+            await ws.recv()
+            s.broadcast_all('{"t":"x"}')
+            await ws.recv()
+            await ws.close()
+        asyncio.run(client())
+    s.stop()
+    assert not s.is_running()
+    s.drain_inbound(256, 0)
+
+
+def test_100_start_stop_cycles_leak_nothing() -> None:
+    for i in range(10):  # warm up: the Go runtime's threads, asyncio's selectors
+        _cycle(with_client=i % 2 == 0)
+    base_fds, base_threads = _fds(), _os_threads()
+    base_py_threads = threading.active_count()
+    base_goroutines = _server._runtime_stats()["goroutines"]
+    base_handles = _server._runtime_stats()["handles"]
+    for i in range(100):
+        _cycle(with_client=i % 10 == 0)
+    import gc
+    gc.collect()
+    stats = _server._runtime_stats()
+    assert _fds() <= base_fds, "file descriptors grew"
+    assert threading.active_count() <= base_py_threads, "Python threads grew"
+    # Go may park an extra OS thread or two; a leak would be one per cycle.
+    assert _os_threads() <= base_threads + 4, "OS threads grew"
+    assert stats["goroutines"] <= base_goroutines + 2, f"goroutines grew: {base_goroutines} -> {stats['goroutines']}"
+    assert stats["handles"] <= base_handles, "server handles were not released"
+
+
+def test_callback_thread_ends_with_stop() -> None:
+    for _ in range(5):
+        s = RustWSEServer("127.0.0.1", 0)
+        s.set_callbacks(lambda c, u: None, lambda c, d: None, lambda c: None)
+        s.start()
+        s.stop()
+    assert not any(t.name == "wse_server-callbacks" for t in threading.enumerate())
+
+
+def test_start_twice_and_restart() -> None:
+    s = RustWSEServer("127.0.0.1", 0)
+    s.start()
+    with pytest.raises(RuntimeError, match="already running"):
+        s.start()
+    s.stop()
+    s.stop()  # idempotent
+    with pytest.raises(RuntimeError):
+        s.start()
+    again = RustWSEServer("127.0.0.1", 0)
+    again.start()
+    assert again.is_running()
+    again.stop()
+
+
+@pytest.mark.parametrize("kwargs, keyword", [
+    ({"jwt_secret": b"0123456789abcdef"}, "jwt_secret"),
+    ({"jwt_secret": SECRET, "jwt_previous_secret": b"short"}, "jwt_previous_secret"),
+    ({"jwt_algorithm": "none"}, "jwt_algorithm"),
+    ({"jwt_algorithm": "RS256", "jwt_secret": b"not a pem key at all, but long enough"}, "jwt_secret"),
+    ({"jwt_private_key": b"garbage"}, "jwt_private_key"),
+    ({"recovery_buffer_size": 100}, "recovery_buffer_size"),
+    ({"recovery_buffer_size": 0}, "recovery_buffer_size"),
+    ({"ping_interval": 60, "idle_timeout": 60}, "ping_interval"),
+    ({"ping_interval": 30, "idle_timeout": 20}, "ping_interval"),
+    ({"ping_interval": 0}, "ping_interval"),
+    ({"max_connections": 0}, "max_connections"),
+    ({"max_inbound_queue_size": -1}, "max_inbound_queue_size"),
+    ({"presence_max_data_size": 0}, "presence_max_data_size"),
+    ({"rate_limit_capacity": -1.0}, "rate_limit_capacity"),
+    ({"max_message_size": 0}, "max_message_size"),
+    ({"max_subscriptions_per_connection": -2}, "max_subscriptions_per_connection"),
+    ({"recovery_ttl": 0}, "recovery_ttl"),
+])
+def test_bad_config_names_the_keyword(kwargs: dict[str, Any], keyword: str) -> None:
+    with pytest.raises(ValueError, match=f"^{keyword}:"):
+        RustWSEServer("127.0.0.1", 0, **kwargs)
+
+
+def test_bad_types_and_ports() -> None:
+    with pytest.raises(TypeError, match="max_connections"):
+        RustWSEServer("127.0.0.1", 0, max_connections="many")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^port:"):
+        RustWSEServer("127.0.0.1", 70000)
+    with pytest.raises(TypeError):
+        RustWSEServer("127.0.0.1", 0, no_such_option=1)  # type: ignore[call-arg]
+    busy = RustWSEServer("127.0.0.1", 0)
+    busy.start()
+    try:
+        clash = RustWSEServer("127.0.0.1", busy.port)
+        with pytest.raises(RuntimeError, match="listen"):
+            clash.start()
+    finally:
+        busy.stop()
+
+
+def test_go_panic_becomes_exception() -> None:
+    with pytest.raises(RuntimeError, match="internal error"):
+        _server.call(0, "self_test_panic")
+    # The library still works afterwards.
+    assert wse_server.jwt_encode({"sub": "x"}, SECRET).count(".") == 2
+
+
+def test_unknown_connection_ids_are_ignored() -> None:
+    s = RustWSEServer("127.0.0.1", 0, presence_enabled=True)
+    s.start()
+    try:
+        s.send("nope", "x")
+        s.send_bytes("nope", b"x")
+        assert s.send_event("nope", {"t": "x"}) == 0
+        s.disconnect("nope")
+        s.subscribe_connection("nope", ["t"])
+        s.unsubscribe_connection("nope")
+        s.set_topic_acl("nope", allow=["*"])
+        assert s.subscribe_with_recovery("nope", ["t"])["recovered"] is False
+        with pytest.raises(RuntimeError):
+            s.update_presence("nope", {"a": 1})
+    finally:
+        s.stop()
+    # After stop, sends and broadcasts do nothing.
+    s.broadcast("t", "{}")
+    s.broadcast_all("{}")
+    s.send("nope", "x")
+
+
+def test_alias_and_accel_module() -> None:
+    from wse_server._wse_accel import RustWSEServer as Accel
+    from wse_server._wse_accel import rust_jwt_encode, rust_transform_event
+    assert Accel is WSEServer is RustWSEServer
+    assert rust_jwt_encode is wse_server.jwt_encode
+    assert rust_transform_event is wse_server.transform_event
+
+
+def test_jwt_encode_options() -> None:
+    tok = wse_server.jwt_encode({"sub": "u"}, SECRET, algorithm="HS256", key_id="k1")
+    import base64
+    header = json.loads(base64.urlsafe_b64decode(tok.split(".")[0] + "=="))
+    assert header == {"alg": "HS256", "kid": "k1", "typ": "JWT"}
+    with pytest.raises(ValueError):
+        wse_server.jwt_encode({"sub": "u"}, b"short")
+
+
+def test_event_order_per_connection() -> None:
+    s = RustWSEServer("127.0.0.1", 0, jwt_secret=SECRET)
+    s.enable_drain_mode()
+    s.start()
+
+    async def client() -> None:
+        clients = [await ready(s, f"user-{i}") for i in range(5)]
+        for i in range(100):
+            for ws, _ in clients:
+                await ws.send(json.dumps({"t": "n", "p": {"i": i}}))
+        for ws, _ in clients:
+            await ws.close()
+        events = Events(s)
+        await events.until(lambda evs: sum(e[0] == "disconnect" for e in evs) == 5)
+        for ws, cid in clients:
+            mine = [e for e in events.seen if e[1] == cid]
+            assert mine[0] == ("auth_connect", cid, mine[0][2])
+            assert [e[2]["p"]["i"] for e in mine[1:-1]] == list(range(100))
+            assert mine[-1] == ("disconnect", cid, None)
+
+    try:
+        asyncio.run(client())
+    finally:
+        s.stop()
