@@ -19,6 +19,15 @@ SECRET = b"replace-with-a-strong-secret-key!"
 ISSUER, AUDIENCE = "my-app", "my-api"
 DEADLINE = 15.0
 
+#: The keys of health_snapshot() listed in the seed's section 10.
+SEED_HEALTH_KEYS_NAMES = {
+    "connections", "inbound_queue_depth", "inbound_dropped", "uptime_secs", "recovery_enabled",
+    "recovery_topic_count", "recovery_total_bytes", "cluster_connected", "cluster_peer_count",
+    "cluster_messages_sent", "cluster_messages_delivered", "cluster_messages_dropped", "cluster_bytes_sent",
+    "cluster_bytes_received", "cluster_reconnect_count", "cluster_unknown_message_types", "cluster_dlq_size",
+    "presence_enabled", "presence_topics", "presence_total_users",
+}
+
 
 def token(sub: str, **extra: Any) -> str:
     """An HS256 token for ``sub`` accepted by :func:`jwt_server`."""
