@@ -417,7 +417,8 @@ def test_s9_cluster(jwt_server: Any) -> None:
             except (AssertionError, asyncio.TimeoutError):
                 assert time.monotonic() < deadline, "broadcast never crossed the mesh"
         assert msg["p"] == {"from": "a"}
-        assert a.health_snapshot()["cluster_messages_sent"] >= 1
+        await async_wait_for(lambda: a.health_snapshot()["cluster_messages_sent"] >= 1, what="sent counted")
+        await async_wait_for(lambda: b.health_snapshot()["cluster_messages_delivered"] >= 1, what="delivery counted")
         assert isinstance(a.get_cluster_dlq_entries(), list)
         await ws.close()
 
