@@ -165,6 +165,14 @@ func appendFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plain marks the ASCII bytes a JSON string holds as they are.
+var plain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
@@ -183,7 +191,7 @@ func appendString(b []byte, s string) []byte {
 			i += size
 			continue
 		}
-		if c >= 0x20 && c != '"' && c != '\\' {
+		if plain[c] {
 			i++
 			continue
 		}

@@ -167,3 +167,17 @@ func TestHandlesLifecycle(t *testing.T) {
 		t.Error("Release did not stop the server")
 	}
 }
+
+func BenchmarkEncodeBatch256(b *testing.B) {
+	evs := make([]wse.Event, 256)
+	for i := range evs {
+		evs[i] = wse.Event{Type: wse.EventMessage, ConnID: "01a233fa-9403-70c1-9ad8-5b8c6c7abaa3",
+			Message: map[string]any{"t": "bench", "p": map[string]any{"b": strings.Repeat("x", 74)}}}
+	}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = EncodeBatch(buf, evs)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+}
