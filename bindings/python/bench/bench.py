@@ -58,6 +58,13 @@ def wait(cond: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process pid."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def build(out: str) -> dict[str, str]:
     go = os.environ.get("GO", "go")
     bins = {name: os.path.join(out, name) for name in ("loadgen", "goapi", "wse-server")}
@@ -95,13 +102,13 @@ def python_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int
     load = Load(bins["loadgen"], f"127.0.0.1:{server.port}", clients, msgs)
     wait(lambda: server.inbound_queue_depth() >= total, "python queue")
     got = seen = 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     while got < total:
         for kind, _conn, data in server.drain_inbound(256, 50):
             got += 1
             if kind == "msg" and data["t"]:
                 seen += 1
-    drain_s = time.perf_counter() - t0
+    drain_s, drain_cpu = time.perf_counter() - t0, time.process_time() - c0
     assert seen == clients * msgs, seen
     # A topic nobody reads first: the call's own cost, before the writers
     # get busy delivering the fan-out below.
@@ -119,7 +126,8 @@ def python_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int
     load.close()
     profile = drain_profile(bins, clients, msgs, queue)
     server.stop()
-    return {"events": got, "events_per_s": got / drain_s, "broadcasts_per_s": broadcasts / bcast_s,
+    return {"events": got, "events_per_s": got / drain_s, "cpu_us_per_event": drain_cpu / got * 1e6,
+            "broadcasts_per_s": broadcasts / bcast_s,
             "empty_broadcasts_per_s": broadcasts / empty_s, "dropped": dropped, "profile": profile}
 
 
@@ -197,6 +205,7 @@ def go_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int, qu
     load.close()
     g.close()
     return {"events": d["events"], "events_per_s": d["events"] / d["seconds"],
+            "cpu_us_per_event": d["cpu_seconds"] / d["events"] * 1e6,
             "broadcasts_per_s": b["calls"] / b["seconds"], "empty_broadcasts_per_s": e["calls"] / e["seconds"]}
 
 
@@ -239,13 +248,14 @@ def http_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int, 
 
     wait(buffered, "http event buffer")
     got = seen = 0
-    t0 = time.perf_counter()
+    t0, c0, s0 = time.perf_counter(), time.process_time(), proc_cpu(proc.pid)
     while got < total:
         for ev in req("GET", "/api/events?max=256&timeout_ms=50")["events"]:
             got += 1
             if ev["type"] == "msg" and ev["data"]["t"]:
                 seen += 1
     drain_s = time.perf_counter() - t0
+    drain_cpu = time.process_time() - c0 + proc_cpu(proc.pid) - s0
     assert seen == clients * msgs, seen
     n = max(1, broadcasts // 10)  # an HTTP call is ~10x slower: fewer calls, same rate
     t0 = time.perf_counter()
@@ -261,7 +271,8 @@ def http_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int, 
     load.close()
     proc.terminate()
     proc.wait(timeout=60)
-    return {"events": got, "events_per_s": got / drain_s, "broadcasts_per_s": n / bcast_s,
+    return {"events": got, "events_per_s": got / drain_s, "cpu_us_per_event": drain_cpu / got * 1e6,
+            "broadcasts_per_s": n / bcast_s,
             "empty_broadcasts_per_s": n / empty_s}
 
 
@@ -289,7 +300,9 @@ def main() -> None:
         ev = sorted(x["events_per_s"] for x in rs)
         bc = sorted(x["broadcasts_per_s"] for x in rs)
         em = sorted(x["empty_broadcasts_per_s"] for x in rs)
+        cpu = sorted(x["cpu_us_per_event"] for x in rs)
         med[name] = {"events_per_s": ev[len(ev) // 2], "broadcasts_per_s": bc[len(bc) // 2],
+                     "cpu_us_per_event": cpu[len(cpu) // 2],
                      "empty_broadcasts_per_s": em[len(em) // 2]}
     py, go, ht = med["python"], med["go"], med["http"]
     print()
@@ -297,6 +310,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     print(f"| events/s drained | {py['events_per_s']:,.0f} | {go['events_per_s']:,.0f} | {ht['events_per_s']:,.0f} "
           f"| {py['events_per_s'] / go['events_per_s']:.2f} | {py['events_per_s'] / ht['events_per_s']:.1f} |")
+    print(f"| CPU µs per event drained (all threads; HTTP: client + server) | {py['cpu_us_per_event']:.2f} "
+          f"| {go['cpu_us_per_event']:.2f} | {ht['cpu_us_per_event']:.2f} "
+          f"| {go['cpu_us_per_event'] / py['cpu_us_per_event']:.2f} | {ht['cpu_us_per_event'] / py['cpu_us_per_event']:.1f} |")
     print(f"| broadcast calls/s, {args.clients:,} subscribers | {py['broadcasts_per_s']:,.0f} | {go['broadcasts_per_s']:,.0f} "
           f"| {ht['broadcasts_per_s']:,.0f} | {py['broadcasts_per_s'] / go['broadcasts_per_s']:.2f} "
           f"| {py['broadcasts_per_s'] / ht['broadcasts_per_s']:.1f} |")

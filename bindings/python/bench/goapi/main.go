@@ -5,7 +5,7 @@
 //
 //	depth                  {"depth": N}: events waiting
 //	drain N                drain N events with DrainInbound(256, 50ms), reading
-//	                       each message's "t": {"events", "seconds"}
+//	                       each message's "t": {"events", "seconds", "cpu_seconds"}
 //	subscribe TOPIC        subscribe every connection to TOPIC: {"subscribed"}
 //	broadcast K TOPIC      K Broadcast calls of a 100-byte message: {"calls", "seconds"}
 package main
@@ -18,6 +18,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wse-go/wse"
@@ -75,7 +76,7 @@ func main() {
 // drain consumes n events as a Go application would, touching each
 // message's type.
 func drain(srv *wse.Server, n int) map[string]any {
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuSeconds()
 	got, types := 0, 0
 	for got < n {
 		evs := srv.DrainInbound(256, 50*time.Millisecond)
@@ -89,7 +90,17 @@ func drain(srv *wse.Server, n int) map[string]any {
 		}
 		got += len(evs)
 	}
-	return map[string]any{"events": got, "messages": types, "seconds": time.Since(start).Seconds()}
+	return map[string]any{"events": got, "messages": types, "seconds": time.Since(start).Seconds(),
+		"cpu_seconds": cpuSeconds() - cpu0}
+}
+
+// cpuSeconds is the CPU time (user + system) of this process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		log.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // bench100 is the 100-byte message of the broadcast benchmark.
