@@ -3,7 +3,7 @@
 # the shared venv; `make pybind-test` (part of `make test`) also vets and
 # tests its nested Go module and runs its pytest suite against real
 # WebSocket clients and a real uvicorn/FastAPI process.
-APT_PY_EXTRA += python3-fastapi python3-uvicorn python3-httpx
+APT_PY_EXTRA += python3-fastapi python3-uvicorn
 PYBIND := bindings/python
 
 TEST_TARGETS += pybind-test

@@ -284,6 +284,13 @@ def test_s6_subscriptions(jwt_server: Any) -> None:
         await async_wait_for(lambda: server.get_topic_subscriber_count("prices") == 0, what="cleanup on disconnect")
         server.subscribe_connection("no-such-conn", ["prices"])  # ignored, as with the original
 
+        # A topic ACL filters subscriptions silently, as with the original.
+        ws2, c2 = await ready(server, "w")
+        server.set_topic_acl(c2, allow=["chat:*"], deny=["chat:secret"])
+        server.subscribe_connection(c2, ["chat:1", "chat:secret", "admin"])
+        assert [server.get_topic_subscriber_count(t) for t in ("chat:1", "chat:secret", "admin")] == [1, 0, 0]
+        await ws2.close()
+
     run(client())
 
 
