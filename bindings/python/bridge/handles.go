@@ -1,8 +1,3 @@
-// Package bridge is the Go side of the Python binding: servers behind
-// integer handles, the keyword options of WSEServer, the methods of the
-// original API with its error behaviour, and the one-buffer encoding of a
-// drained batch. The cgo exports in ../capi are thin wrappers over it, so
-// everything here is tested without cgo.
 package bridge
 
 import (
