@@ -142,17 +142,18 @@ def drain_profile(bins: dict[str, str], clients: int, msgs: int, queue: int) -> 
     load = Load(bins["loadgen"], f"127.0.0.1:{server.port}", clients, msgs)
     wait(lambda: server.inbound_queue_depth() >= total, "profile queue")
     lib = srvmod.lib
+    handle: int = server._h  # type: ignore[attr-defined]  # the library handle, for timing its steps
     steps = {"go_drain_and_encode": 0.0, "copy_out": 0.0, "json_loads": 0.0, "tuples": 0.0, "app_loop": 0.0}
     got = 0
     pc = time.thread_time
     while got < total:
         ptr, n = ctypes.c_void_p(), ctypes.c_size_t()
         a = pc()
-        rc = lib.wse_drain(server._h, 256, 50, ctypes.byref(ptr), ctypes.byref(n))
+        rc = lib.wse_drain(handle, 256, 50, ctypes.byref(ptr), ctypes.byref(n))
         b = pc()
         if rc <= 0:
             continue
-        buf = ctypes.string_at(ptr.value, n.value)
+        buf = ctypes.string_at(ptr.value or 0, n.value)
         lib.wse_free(ptr.value)
         c = pc()
         size = int.from_bytes(buf[0:4], "little")

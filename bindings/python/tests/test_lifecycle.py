@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import SECRET, Events, ready, token
+from conftest import SECRET, Events, ready, token, wait_for
 
 import wse_server
 from wse_server import RustWSEServer, WSEServer, _server
@@ -55,13 +55,14 @@ def test_100_start_stop_cycles_leak_nothing() -> None:
         _cycle(with_client=i % 10 == 0)
     import gc
     gc.collect()
-    stats = _server._runtime_stats()
+    wait_for(lambda: _server._runtime_stats()["goroutines"] <= base_goroutines + 2,
+             what=f"goroutines back to {base_goroutines} (+2)")
     assert _fds() <= base_fds, "file descriptors grew"
     assert threading.active_count() <= base_py_threads, "Python threads grew"
-    # Go may park an extra OS thread or two; a leak would be one per cycle.
-    assert _os_threads() <= base_threads + 4, "OS threads grew"
-    assert stats["goroutines"] <= base_goroutines + 2, f"goroutines grew: {base_goroutines} -> {stats['goroutines']}"
-    assert stats["handles"] <= base_handles, "server handles were not released"
+    # The Go runtime keeps the OS threads it made and may need a few more on
+    # a busy machine; a leak would be one or more per cycle (100).
+    assert _os_threads() <= base_threads + 8, "OS threads grew"
+    assert _server._runtime_stats()["handles"] <= base_handles, "server handles were not released"
 
 
 def test_callback_thread_ends_with_stop() -> None:

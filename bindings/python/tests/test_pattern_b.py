@@ -49,7 +49,7 @@ def test_pattern_b_publisher(jwt_server: Any) -> None:
     async def client() -> None:
         ws, cid = await ready(server, "u1")
         server.subscribe_connection(cid, ["user:u1:domain_events"])
-        stream = [
+        stream: list[dict[str, Any]] = [
             {"event_type": "UserProfileUpdated", "user_id": "u1", "name": "Ann",
              "_metadata": {"event_id": str(uuid.uuid4()), "timestamp": datetime.now(timezone.utc).isoformat()}},
             {"event_type": "InternalAuditWritten", "user_id": "u1"},  # not in the table: filtered
@@ -75,8 +75,8 @@ def test_pattern_b_publisher(jwt_server: Any) -> None:
 
 def test_transform_event_filters_and_passes_envelopes() -> None:
     assert rust_transform_event({"event_type": "Unknown"}, 1, INTERNAL_TO_WS_EVENT_TYPE_MAP) is None
-    assert rust_transform_event({"type": "UserProfileUpdated", "x": 1}, 3, INTERNAL_TO_WS_EVENT_TYPE_MAP)["t"] == \
-        "user_profile_update"
+    mapped = rust_transform_event({"type": "UserProfileUpdated", "x": 1}, 3, INTERNAL_TO_WS_EVENT_TYPE_MAP)
+    assert mapped is not None and mapped["t"] == "user_profile_update"
     env = {"t": "ready", "p": {}, "id": "i", "ts": "2026-01-01T00:00:00Z", "v": 1}
     out = rust_transform_event(env, 9, {})
     assert out is not None and out["t"] == "ready" and out["seq"] == 9
