@@ -4,7 +4,7 @@
 # tests its nested Go module, type-checks the package (mypy --strict) and
 # runs its pytest suite against real WebSocket clients and a real
 # uvicorn/FastAPI process.
-APT_PY_EXTRA += python3-fastapi python3-uvicorn python3-mypy
+APT_PY_EXTRA += python3-fastapi python3-uvicorn python3-mypy python3-cryptography
 PYBIND := bindings/python
 
 TEST_TARGETS += pybind-test

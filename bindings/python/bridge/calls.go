@@ -322,7 +322,8 @@ func handleCount() int {
 	return len(handles)
 }
 
-// jwtEncode signs claims; key_id goes into the header (HS* algorithms).
+// jwtEncode signs claims with secret (the PEM private key for RS256, ES256
+// and EdDSA); kid, when set, goes into the header.
 func jwtEncode(claims map[string]any, secret []byte, alg, kid string) (string, error) {
 	if alg == "" {
 		alg = "HS256"
@@ -332,8 +333,14 @@ func jwtEncode(claims map[string]any, secret []byte, alg, kid string) (string, e
 	if kid == "" {
 		tok, err = auth.Sign(claims, alg, secret)
 	} else {
+		cfg := auth.Config{Algorithm: alg, KeyID: kid}
+		if strings.HasPrefix(strings.ToUpper(alg), "HS") {
+			cfg.Secret = secret
+		} else {
+			cfg.PrivateKey = secret // the public key is derived from it
+		}
 		var v *auth.Verifier
-		v, err = auth.NewVerifier(auth.Config{Algorithm: alg, Secret: secret, KeyID: kid})
+		v, err = auth.NewVerifier(cfg)
 		if err == nil {
 			tok, err = v.Sign(claims)
 		}

@@ -200,3 +200,66 @@ def test_event_order_per_connection() -> None:
         asyncio.run(client())
     finally:
         s.stop()
+
+
+def test_drain_inbound_releases_the_gil() -> None:
+    s = RustWSEServer("127.0.0.1", 0)
+    s.start()
+    ticks = 0
+    stop = threading.Event()
+
+    def count() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        before = ticks
+        assert s.drain_inbound(256, 300) == []  # no client: waits the whole 300 ms
+        during = ticks - before
+    finally:
+        stop.set()
+        t.join()
+        s.stop()
+    # With the GIL held for 300 ms the counter could not have moved by more
+    # than one switch interval's worth (5 ms); released, it runs freely.
+    assert during > 10_000, during
+
+
+def test_rs256_with_a_pem_key_pair(servers: list[RustWSEServer]) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    s = RustWSEServer("127.0.0.1", 0, jwt_secret=public_pem, jwt_algorithm="RS256", jwt_private_key=private_pem,
+                      jwt_key_id="k1")
+    servers.append(s)
+    s.enable_drain_mode()
+    s.start()
+    import time
+    now = int(time.time())
+    tok = wse_server.jwt_encode({"sub": "rsa-user", "exp": now + 60, "iat": now}, private_pem, algorithm="RS256")
+    # The key id is enforced: a token without "kid" is refused.
+    import base64
+    assert "kid" not in json.loads(base64.urlsafe_b64decode(tok.split(".")[0] + "=="))
+
+    async def client() -> None:
+        import websockets
+        ws = await websockets.connect(f"ws://127.0.0.1:{s.port}/wse", extra_headers={"Authorization": "Bearer " + tok})
+        frame = json.loads(await ws.recv())
+        assert frame["t"] == "error" and frame["p"]["code"] == "AUTH_FAILED"
+        await ws.close()
+        good = wse_server.jwt_encode({"sub": "rsa-user", "exp": now + 60, "iat": now}, private_pem,
+                                     algorithm="RS256", key_id="k1")
+        ws = await websockets.connect(f"ws://127.0.0.1:{s.port}/wse", extra_headers={"Authorization": "Bearer " + good})
+        assert json.loads(await ws.recv())["t"] == "server_ready"
+        assert (await Events(s).first("auth_connect"))[2] == "rsa-user"
+        await ws.close()
+
+    asyncio.run(client())

@@ -490,7 +490,8 @@ RustWSEServer = WSEServer
 
 def jwt_encode(claims: dict[str, Any], secret: bytes | str, algorithm: str = "HS256", key_id: str | None = None) -> str:
     """Sign ``claims`` as a JWT (HS256 by default; ``secret`` is the PEM
-    private key for RS256/ES256/EdDSA) the way the server verifies it."""
+    private key for RS256/ES256/EdDSA), with ``key_id`` as the header's
+    ``kid`` when given, the way the server verifies it."""
     if not isinstance(claims, dict):
         raise TypeError(f"claims: expected dict, got {type(claims).__name__}")
     token: str = call(0, "jwt_encode", {"claims": claims, "secret": _b64(secret, "secret") or "",
