@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -430,6 +431,21 @@ def test_s9_cluster(jwt_server: Any) -> None:
         await ws.close()
 
     run(client())
+
+    # Gossip discovery: a third node knows only a seed and learns the rest.
+    c = jwt_server()
+    pc = _free_port()
+    c.connect_cluster(
+        peers=[],
+        seeds=[f"127.0.0.1:{pa}"],
+        cluster_addr=f"127.0.0.1:{pc}",
+        cluster_port=pc,
+    )
+    deadline = time.monotonic() + 15
+    while c.cluster_peers_count() < 2:
+        assert time.monotonic() < deadline, f"c sees {c.cluster_peers_count()} peers, want 2"
+        time.sleep(0.05)
+    assert c.cluster_connected()
     with pytest.raises(ValueError):
         jwt_server().connect_cluster(peers=[], seeds=["127.0.0.1:1"])
 
@@ -515,3 +531,56 @@ def test_inbound_queue_bound(jwt_server: Any) -> None:
         await ws.close()
 
     run(client())
+
+
+def _cluster_pki(tmp: Path) -> tuple[str, str, str]:
+    """A throwaway cluster CA and one node certificate signed by it (PEM
+    files): ca, cert, key."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wse test cluster CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+          .not_valid_after(now + datetime.timedelta(hours=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    node_key = ec.generate_private_key(ec.SECP256R1())
+    node = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wse node")]))
+            .issuer_name(ca_name).public_key(node_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=1))
+            .sign(ca_key, hashes.SHA256()))
+    paths = (tmp / "ca.pem", tmp / "node.pem", tmp / "node.key")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(node.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(node_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()))
+    return str(paths[0]), str(paths[1]), str(paths[2])
+
+
+def test_s9_cluster_mtls(jwt_server: Any, tmp_path: Path) -> None:
+    ca, cert, key = _cluster_pki(tmp_path)
+    a, b = jwt_server(), jwt_server()
+    pa, pb = _free_port(), _free_port()
+    for server, port, peer in ((a, pa, pb), (b, pb, pa)):
+        server.connect_cluster(
+            peers=[f"127.0.0.1:{peer}"],
+            tls_ca=ca,
+            tls_cert=cert,
+            tls_key=key,
+            cluster_port=port,
+        )
+    deadline = time.monotonic() + 15
+    while not (a.cluster_connected() and b.cluster_connected()):
+        assert time.monotonic() < deadline, "mTLS mesh did not come up"
+        time.sleep(0.05)
+    assert a.cluster_peers_count() == 1 and b.cluster_peers_count() == 1
+    with pytest.raises(ValueError):
+        jwt_server().connect_cluster(peers=[], tls_ca=ca, tls_cert=cert)
