@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import SECRET, Events, ready, token, wait_for
+from conftest import SECRET, Events, ready, recv_json, token, wait_for
 
 import wse_server
 from wse_server import RustWSEServer, WSEServer, _server
@@ -263,3 +263,56 @@ def test_rs256_with_a_pem_key_pair(servers: list[RustWSEServer]) -> None:
         await ws.close()
 
     asyncio.run(client())
+
+
+def test_concurrent_threads_lose_nothing() -> None:
+    """Four Python threads publish while another drains (the FastAPI
+    pattern: endpoints on a thread pool, the drain loop on its own): every
+    subscriber gets every message, each thread's in order."""
+    s = RustWSEServer("127.0.0.1", 0, jwt_secret=SECRET)
+    s.enable_drain_mode()
+    s.start()
+    threads_n, per_thread = 4, 500
+
+    async def client() -> None:
+        clients = [await ready(s, f"sub-{i}") for i in range(3)]
+        for _, cid in clients:
+            s.subscribe_connection(cid, ["feed"])
+        stop = threading.Event()
+        drained: list[Any] = []
+
+        def drain_loop() -> None:
+            while not stop.is_set():
+                drained.extend(s.drain_inbound(256, 20))
+
+        def publish(k: int) -> None:
+            for i in range(per_thread):
+                s.broadcast("feed", json.dumps({"t": "n", "p": {"k": k, "i": i}}))
+
+        workers = [threading.Thread(target=drain_loop)] + [threading.Thread(target=publish, args=(k,))
+                                                             for k in range(threads_n)]
+        for w in workers:
+            w.start()
+
+        async def read_all(ws: Any) -> dict[int, list[int]]:
+            seen: dict[int, list[int]] = {k: [] for k in range(threads_n)}
+            for _ in range(threads_n * per_thread):
+                m = await recv_json(ws, lambda m: m.get("t") == "n")
+                seen[m["p"]["k"]].append(m["p"]["i"])
+            return seen
+
+        results = await asyncio.gather(*(read_all(ws) for ws, _ in clients))
+        stop.set()
+        for w in workers:
+            w.join()
+        for seen in results:
+            for k in range(threads_n):
+                assert seen[k] == list(range(per_thread)), f"thread {k}: lost or reordered"
+        assert s.health_snapshot()["inbound_dropped"] == 0
+        for ws, _ in clients:
+            await ws.close()
+
+    try:
+        asyncio.run(client())
+    finally:
+        s.stop()
