@@ -584,3 +584,41 @@ def test_s9_cluster_mtls(jwt_server: Any, tmp_path: Path) -> None:
     assert a.cluster_peers_count() == 1 and b.cluster_peers_count() == 1
     with pytest.raises(ValueError):
         jwt_server().connect_cluster(peers=[], tls_ca=ca, tls_cert=cert)
+
+
+def test_drain_lame_duck(jwt_server: Any) -> None:
+    server = jwt_server()
+
+    async def client() -> None:
+        ws, _ = await ready(server, "u")
+        left = await asyncio.to_thread(server.drain, 4300, "moving", 10)
+        assert left == 0
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.code == 4300 and closed.value.reason == "moving"
+        with pytest.raises((OSError, websockets.InvalidHandshake)):
+            await connect(server, "late")
+        assert server.is_running()  # stop() is still needed, as with the original
+
+    run(client())
+    server.stop()
+    assert not server.is_running()
+    with pytest.raises(ValueError):
+        server.drain(close_code=99)
+
+
+def test_max_connections(jwt_server: Any) -> None:
+    server = jwt_server(max_connections=1)
+
+    async def client() -> None:
+        ws, _ = await ready(server, "first")
+        with pytest.raises(websockets.InvalidStatusCode) as refused:
+            await connect(server, "second")
+        assert refused.value.status_code == 503
+        await ws.close()
+        await async_wait_for(lambda: server.get_connection_count() == 0, what="slot freed")
+        ws, _ = await ready(server, "third")
+        await ws.close()
+
+    run(client())
