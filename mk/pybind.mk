@@ -15,7 +15,7 @@ python: venv
 	GO=$(GO) $(PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall ./$(PYBIND)
 
 pybind-go-test:
-	@cd $(PYBIND) && test -z "$$(gofmt -l .)" || { gofmt -l $(PYBIND); echo 'gofmt: files above need formatting'; exit 1; }
+	@cd $(PYBIND) && test -z "$$(gofmt -l .)" || { gofmt -l .; echo 'gofmt: files above need formatting'; exit 1; }
 	cd $(PYBIND) && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) test -race -count=1 ./...
 
 # -P: do not put the current directory on sys.path, so that the installed
