@@ -316,3 +316,27 @@ def test_concurrent_threads_lose_nothing() -> None:
         asyncio.run(client())
     finally:
         s.stop()
+
+
+def test_oversized_client_message_closes_only_that_client() -> None:
+    s = RustWSEServer("127.0.0.1", 0, jwt_secret=SECRET, max_message_size=1024)
+    s.enable_drain_mode()
+    s.start()
+
+    async def client() -> None:
+        import websockets
+        bad, _ = await ready(s, "bad")
+        good, good_id = await ready(s, "good")
+        await bad.send("x" * 2000)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(bad.recv(), 10)
+        assert closed.value.code == 1009
+        s.send(good_id, "still here")
+        assert await good.recv() == "still here"
+        await good.close()
+
+    try:
+        asyncio.run(client())
+    finally:
+        s.stop()
