@@ -3,6 +3,7 @@ module github.com/wse-go/wse/bindings/python
 go 1.26.0
 
 require (
+	github.com/gobwas/ws v1.5.0
 	github.com/prometheus/common v0.72.0
 	github.com/wse-go/wse v0.0.0
 )
@@ -11,7 +12,6 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect
-	github.com/gobwas/ws v1.5.0 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
