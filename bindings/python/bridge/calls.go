@@ -36,28 +36,27 @@ func decodeArgs(args []byte, v any) error {
 func (h *Handle) Call(method string, args []byte) (any, error) {
 	s := h.srv
 	var a struct {
-		ConnID     string          `json:"conn_id"`
-		Topic      string          `json:"topic"`
-		Topics     *[]string       `json:"topics"`
-		Data       json.RawMessage `json:"data"`
-		Event      map[string]any  `json:"event"`
-		Threshold  int             `json:"compression_threshold"`
-		Code       int             `json:"close_code"`
-		Reason     string          `json:"close_reason"`
-		Timeout    float64         `json:"timeout"`
-		Allow      []string        `json:"allow"`
-		Deny       []string        `json:"deny"`
-		Recover    bool            `json:"recover"`
-		Epoch      *string         `json:"epoch"`
-		Offset     *uint64         `json:"offset"`
-		Peers      []string        `json:"peers"`
-		Seeds      []string        `json:"seeds"`
-		TLSCert    string          `json:"tls_cert"`
-		TLSKey     string          `json:"tls_key"`
-		TLSCA      string          `json:"tls_ca"`
-		Port       int             `json:"cluster_port"`
-		Addr       string          `json:"cluster_addr"`
-		ListenHost string          `json:"listen_host"`
+		ConnID    string          `json:"conn_id"`
+		Topic     string          `json:"topic"`
+		Topics    *[]string       `json:"topics"`
+		Data      json.RawMessage `json:"data"`
+		Event     map[string]any  `json:"event"`
+		Threshold int             `json:"compression_threshold"`
+		Code      int             `json:"close_code"`
+		Reason    string          `json:"close_reason"`
+		Timeout   float64         `json:"timeout"`
+		Allow     []string        `json:"allow"`
+		Deny      []string        `json:"deny"`
+		Recover   bool            `json:"recover"`
+		Epoch     *string         `json:"epoch"`
+		Offset    *uint64         `json:"offset"`
+		Peers     []string        `json:"peers"`
+		Seeds     []string        `json:"seeds"`
+		TLSCert   string          `json:"tls_cert"`
+		TLSKey    string          `json:"tls_key"`
+		TLSCA     string          `json:"tls_ca"`
+		Port      int             `json:"cluster_port"`
+		Addr      string          `json:"cluster_addr"`
 	}
 	if err := decodeArgs(args, &a); err != nil {
 		return nil, err
@@ -132,7 +131,7 @@ func (h *Handle) Call(method string, args []byte) (any, error) {
 		}
 		return nil, s.UpdatePresence(a.ConnID, data)
 	case "connect_cluster":
-		return nil, h.connectCluster(a.Peers, a.Seeds, a.TLSCert, a.TLSKey, a.TLSCA, a.Port, a.Addr, a.ListenHost)
+		return nil, h.connectCluster(a.Peers, a.Seeds, a.TLSCert, a.TLSKey, a.TLSCA, a.Port, a.Addr)
 	case "cluster_connected":
 		return s.ClusterConnected(), nil
 	case "cluster_peers_count":
@@ -229,7 +228,7 @@ func (h *Handle) subscribeWithRecovery(connID string, topics []string, recover b
 // connectCluster is connect_cluster. As with the original, TLS files may
 // come from WSE_CLUSTER_TLS_CERT/KEY/CA when not given, and seeds need
 // cluster_addr.
-func (h *Handle) connectCluster(peers, seeds []string, cert, key, ca string, port int, addr, listenHost string) error {
+func (h *Handle) connectCluster(peers, seeds []string, cert, key, ca string, port int, addr string) error {
 	env := func(v *string, name string) {
 		if *v == "" {
 			*v = os.Getenv(name)
@@ -246,7 +245,7 @@ func (h *Handle) connectCluster(peers, seeds []string, cert, key, ca string, por
 	}
 	err := h.srv.ConnectCluster(wse.ClusterConfig{
 		Peers: peers, Seeds: seeds, TLSCert: cert, TLSKey: key, TLSCA: ca,
-		ClusterPort: port, ClusterAddr: addr, ListenHost: listenHost,
+		ClusterPort: port, ClusterAddr: addr,
 	})
 	if errors.Is(err, wse.ErrClusterConnected) {
 		return errors.New("cluster is already connected")

@@ -14,8 +14,7 @@ var ErrBadHandle = errors.New("wse_server: server handle is closed")
 
 // Handle is one WSEServer of the Python side.
 type Handle struct {
-	srv  *wse.Server
-	opts Options
+	srv *wse.Server
 	// bufs recycles drain buffers between calls.
 	bufs sync.Pool
 }
@@ -38,7 +37,7 @@ func New(optsJSON []byte) (int64, error) {
 	}
 	id := lastID.Add(1)
 	handlesMu.Lock()
-	handles[id] = &Handle{srv: srv, opts: o}
+	handles[id] = &Handle{srv: srv}
 	handlesMu.Unlock()
 	return id, nil
 }

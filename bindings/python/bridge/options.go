@@ -18,34 +18,33 @@ import (
 // value (its defaults applied); byte strings arrive base64-encoded, which
 // is what encoding/json does for []byte.
 type Options struct {
-	Host                          string   `json:"host"`
-	Port                          int      `json:"port"`
-	MaxConnections                int      `json:"max_connections"`
-	JWTSecret                     []byte   `json:"jwt_secret"`
-	JWTIssuer                     string   `json:"jwt_issuer"`
-	JWTAudience                   string   `json:"jwt_audience"`
-	JWTCookieName                 string   `json:"jwt_cookie_name"`
-	JWTPreviousSecret             []byte   `json:"jwt_previous_secret"`
-	JWTKeyID                      string   `json:"jwt_key_id"`
-	JWTAlgorithm                  string   `json:"jwt_algorithm"`
-	JWTPrivateKey                 []byte   `json:"jwt_private_key"`
-	MaxInboundQueueSize           int      `json:"max_inbound_queue_size"`
-	RecoveryEnabled               bool     `json:"recovery_enabled"`
-	RecoveryBufferSize            int      `json:"recovery_buffer_size"`
-	RecoveryTTL                   float64  `json:"recovery_ttl"`
-	RecoveryMaxMessages           int      `json:"recovery_max_messages"`
-	RecoveryMemoryBudget          int64    `json:"recovery_memory_budget"`
-	PresenceEnabled               bool     `json:"presence_enabled"`
-	PresenceMaxDataSize           int      `json:"presence_max_data_size"`
-	PresenceMaxMembers            int      `json:"presence_max_members"`
-	RateLimitCapacity             float64  `json:"rate_limit_capacity"`
-	RateLimitRefill               float64  `json:"rate_limit_refill"`
-	MaxMessageSize                int64    `json:"max_message_size"`
-	PingInterval                  float64  `json:"ping_interval"`
-	IdleTimeout                   float64  `json:"idle_timeout"`
-	MaxOutboundQueueBytes         int      `json:"max_outbound_queue_bytes"`
-	MaxSubscriptionsPerConnection int      `json:"max_subscriptions_per_connection"`
-	AllowedOrigins                []string `json:"allowed_origins"`
+	Host                          string  `json:"host"`
+	Port                          int     `json:"port"`
+	MaxConnections                int     `json:"max_connections"`
+	JWTSecret                     []byte  `json:"jwt_secret"`
+	JWTIssuer                     string  `json:"jwt_issuer"`
+	JWTAudience                   string  `json:"jwt_audience"`
+	JWTCookieName                 string  `json:"jwt_cookie_name"`
+	JWTPreviousSecret             []byte  `json:"jwt_previous_secret"`
+	JWTKeyID                      string  `json:"jwt_key_id"`
+	JWTAlgorithm                  string  `json:"jwt_algorithm"`
+	JWTPrivateKey                 []byte  `json:"jwt_private_key"`
+	MaxInboundQueueSize           int     `json:"max_inbound_queue_size"`
+	RecoveryEnabled               bool    `json:"recovery_enabled"`
+	RecoveryBufferSize            int     `json:"recovery_buffer_size"`
+	RecoveryTTL                   float64 `json:"recovery_ttl"`
+	RecoveryMaxMessages           int     `json:"recovery_max_messages"`
+	RecoveryMemoryBudget          int64   `json:"recovery_memory_budget"`
+	PresenceEnabled               bool    `json:"presence_enabled"`
+	PresenceMaxDataSize           int     `json:"presence_max_data_size"`
+	PresenceMaxMembers            int     `json:"presence_max_members"`
+	RateLimitCapacity             float64 `json:"rate_limit_capacity"`
+	RateLimitRefill               float64 `json:"rate_limit_refill"`
+	MaxMessageSize                int64   `json:"max_message_size"`
+	PingInterval                  float64 `json:"ping_interval"`
+	IdleTimeout                   float64 `json:"idle_timeout"`
+	MaxOutboundQueueBytes         int     `json:"max_outbound_queue_bytes"`
+	MaxSubscriptionsPerConnection int     `json:"max_subscriptions_per_connection"`
 }
 
 // ConfigError is a bad keyword argument: the Python side raises ValueError
@@ -149,7 +148,9 @@ func (o Options) Config() (wse.Config, error) {
 		Host:           o.Host,
 		Port:           port,
 		MaxConnections: o.MaxConnections,
-		AllowedOrigins: o.AllowedOrigins,
+		// The original checks no Origin (its docs leave that to the proxy);
+		// pages served from another port or host must keep working.
+		AllowedOrigins: []string{"*"},
 		JWT: wse.JWTConfig{
 			Algorithm:  alg,
 			Issuer:     o.JWTIssuer,

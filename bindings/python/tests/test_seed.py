@@ -507,11 +507,17 @@ def test_s11_connection_management(jwt_server: Any) -> None:
     run(client())
 
 
-def test_any_path_upgrades(jwt_server: Any) -> None:
+def test_any_path_and_origin_upgrade(jwt_server: Any) -> None:
+    """As with the original: any path, and no Origin check (a page served
+    by FastAPI on another port connects)."""
     server = jwt_server()
 
     async def client() -> None:
         ws = await websockets.connect(url(server, "/"), extra_headers={"Authorization": "Bearer " + token("p")})
+        await recv_json(ws, lambda m: m.get("t") == "server_ready")
+        await ws.close()
+        ws = await websockets.connect(url(server, "/ws"), origin="http://app.example:8000",  # type: ignore[arg-type]
+                                      extra_headers={"Authorization": "Bearer " + token("p")})
         await recv_json(ws, lambda m: m.get("t") == "server_ready")
         await ws.close()
 
