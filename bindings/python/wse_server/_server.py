@@ -37,6 +37,7 @@ _Secret = Union[bytes, str, None]
 
 
 def _b64(value: _Secret, keyword: str) -> str | None:
+    """A secret or key as base64 for the library (str is UTF-8 encoded)."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -49,18 +50,21 @@ def _b64(value: _Secret, keyword: str) -> str | None:
 
 
 def _int(value: Any, keyword: str) -> int:
+    """``value`` if it is an int (not a bool), else TypeError naming the keyword."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{keyword}: expected int, got {type(value).__name__}")
     return value
 
 
 def _number(value: Any, keyword: str) -> float:
+    """``value`` as float if it is a number (not a bool), else TypeError."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{keyword}: expected a number, got {type(value).__name__}")
     return float(value)
 
 
 def _str(value: Any, keyword: str) -> str:
+    """``value`` if it is a str, "" for None, else TypeError."""
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -69,10 +73,12 @@ def _str(value: Any, keyword: str) -> str:
 
 
 def _text(value: str | bytes) -> bytes:
+    """A message as bytes (str is UTF-8 encoded)."""
     return value.encode() if isinstance(value, str) else bytes(value)
 
 
 def _topics(topics: Iterable[str] | str) -> list[str]:
+    """A topic list; a lone str is one topic, not its characters."""
     if isinstance(topics, str):
         return [topics]
     return list(topics)
@@ -227,6 +233,7 @@ class WSEServer:
         return self._drain(max_count, timeout_ms)
 
     def _drain(self, max_count: int, timeout_ms: int) -> list[Event]:
+        """One wse_drain call: the batch buffer decoded into event tuples."""
         ptr, n = ctypes.c_void_p(), ctypes.c_size_t()
         rc = _drain(self._h, max_count, max(0, timeout_ms), ctypes.byref(ptr), ctypes.byref(n))
         if rc <= 0:
@@ -264,12 +271,15 @@ class WSEServer:
                 self._start_dispatcher()
 
     def _start_dispatcher(self) -> None:
+        """Start the callback thread once (the lock is held)."""
         if self._dispatcher is not None:
             return
         self._dispatcher = threading.Thread(target=self._dispatch, name="wse_server-callbacks", daemon=True)
         self._dispatcher.start()
 
     def _dispatch(self) -> None:
+        """The callback thread: drain and call, until the engine has stopped
+        and every queued event was delivered."""
         while True:
             # Only once the engine has stopped (every disconnect queued) and
             # the queue is empty is there nothing left to deliver.
@@ -511,4 +521,5 @@ def transform_event(event: dict[str, Any], seq: int, type_map: dict[str, str]) -
 
 
 def _runtime_stats() -> dict[str, int]:
+    """Goroutines and live handles of the library (for leak tests)."""
     return _native.runtime_stats()
