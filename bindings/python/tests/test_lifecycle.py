@@ -151,6 +151,9 @@ def test_unknown_connection_ids_are_ignored() -> None:
         assert s.subscribe_with_recovery("nope", ["t"])["recovered"] is False
         with pytest.raises(RuntimeError):
             s.update_presence("nope", {"a": 1})
+        with pytest.raises(NotImplementedError, match="queue_group"):
+            s.subscribe_connection("nope", ["t"], queue_group="workers")
+        assert s.get_queue_group_info("t") == {}
     finally:
         s.stop()
     # After stop, sends and broadcasts do nothing.
