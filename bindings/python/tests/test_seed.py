@@ -208,6 +208,35 @@ def test_s4_callback_mode(servers: list[RustWSEServer]) -> None:
         server.drain_inbound(1, 0)
 
 
+def test_s4_callback_snippet_as_written(servers: list[RustWSEServer], capfd: Any) -> None:
+    server = RustWSEServer("127.0.0.1", 0, jwt_secret=SECRET, jwt_issuer=ISSUER, jwt_audience=AUDIENCE)
+    servers.append(server)
+
+    def on_connect(conn_id, user_id):  # type: ignore[no-untyped-def]
+        print(f"Connected: {user_id}")
+
+    def on_message(conn_id, data):  # type: ignore[no-untyped-def]
+        print(f"Message: {data}")
+
+    def on_disconnect(conn_id):  # type: ignore[no-untyped-def]
+        print(f"Disconnected: {conn_id}")
+
+    server.set_callbacks(on_connect, on_message, on_disconnect)
+    server.start()
+
+    async def client() -> None:
+        ws, cid = await ready(server, "dora")
+        await ws.send('{"t":"hi","p":{}}')
+        await ws.close()
+        out = ""
+        while f"Disconnected: {cid}" not in out:
+            await asyncio.sleep(0.02)
+            out += capfd.readouterr().out
+        assert "Connected: dora" in out and "Message: {'p': {}, 't': 'hi'}" in out
+
+    asyncio.run(asyncio.wait_for(client(), 15))
+
+
 # -- section 5: sending messages -------------------------------------------------------------
 
 def test_s5_send_variants(jwt_server: Any) -> None:
