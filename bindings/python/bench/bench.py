@@ -12,10 +12,13 @@ each sending M 100-byte JSON messages, then holding):
 
 Events are measured from a full queue: the clients send everything, the
 benchmark waits until every event is queued, then times draining them,
-so the figure is the consumer's rate alone. Broadcasts go to a topic every
-client is subscribed to. Usage (from bindings/python, after make python):
+so the figure is the consumer's rate alone; with --live the consumer
+drains while the clients send, from the moment they are all connected, so
+the figure is end to end (clients, engine and consumer share the machine)
+and CPU per event includes the engine reading and parsing each message.
+Broadcasts go to a topic every client is subscribed to. Usage (from bindings/python, after make python):
 
-    ../../.venv/bin/python -P bench/bench.py [--clients 1000] [--msgs 200] [--broadcasts 10000]
+    ../../.venv/bin/python -P bench/bench.py [--clients 1000] [--msgs 200] [--broadcasts 10000] [--rounds 1] [--live]
 """
 
 from __future__ import annotations
@@ -77,20 +80,37 @@ def build(out: str) -> dict[str, str]:
 class Load:
     """A loadgen process: connects, sends, holds until closed."""
 
-    def __init__(self, binary: str, addr: str, clients: int, msgs: int) -> None:
+    def __init__(self, binary: str, addr: str, clients: int, msgs: int, live: bool = False) -> None:
+        """Start the clients; return once all are connected and, unless
+        ``live``, once all messages are sent."""
         self.proc = subprocess.Popen(
             [binary, "-addr", addr, "-n", str(clients), "-msgs", str(msgs), "-secret", SECRET],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._expect("ready")
+        self.sending = bool(msgs)
+        if self.sending and not live:
+            self.wait_sent()
+
+    def _expect(self, want: str) -> None:
         assert self.proc.stdout is not None
-        for want in (["ready"] + (["sent"] if msgs else [])):
-            line = self.proc.stdout.readline()
-            if not line.startswith(want):
-                raise SystemExit(f"bench: loadgen said {line!r}, want {want}")
+        line = self.proc.stdout.readline()
+        if not line.startswith(want):
+            raise SystemExit(f"bench: loadgen said {line!r}, want {want}")
+
+    def wait_sent(self) -> None:
+        if self.sending:
+            self._expect("sent")
+            self.sending = False
 
     def close(self) -> None:
+        self.wait_sent()
         assert self.proc.stdin is not None
         self.proc.stdin.close()
         self.proc.wait(timeout=60)
+
+
+#: --live: drain while the clients send, instead of from a full queue.
+LIVE = False
 
 
 def python_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int, queue: int) -> dict[str, Any]:
@@ -99,8 +119,9 @@ def python_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int
     server.enable_drain_mode()
     server.start()
     total = clients * (msgs + 1)  # auth_connect + messages
-    load = Load(bins["loadgen"], f"127.0.0.1:{server.port}", clients, msgs)
-    wait(lambda: server.inbound_queue_depth() >= total, "python queue")
+    load = Load(bins["loadgen"], f"127.0.0.1:{server.port}", clients, msgs, live=LIVE)
+    if not LIVE:
+        wait(lambda: server.inbound_queue_depth() >= total, "python queue")
     got = seen = 0
     t0, c0 = time.perf_counter(), time.process_time()
     while got < total:
@@ -197,8 +218,9 @@ class GoAPI:
 def go_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int, queue: int) -> dict[str, Any]:
     g = GoAPI(bins["goapi"], queue)
     total = clients * (msgs + 1)
-    load = Load(bins["loadgen"], g.addr, clients, msgs)
-    wait(lambda: g.cmd("depth")["depth"] >= total, "go queue")
+    load = Load(bins["loadgen"], g.addr, clients, msgs, live=LIVE)
+    if not LIVE:
+        wait(lambda: g.cmd("depth")["depth"] >= total, "go queue")
     d = g.cmd(f"drain {total}")
     assert d["messages"] == clients * msgs, d
     e = g.cmd(f"broadcast {broadcasts} nobody")
@@ -238,7 +260,7 @@ def http_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int, 
 
     wait(up, "wse-server")
     total = clients * (msgs + 1)
-    load = Load(bins["loadgen"], f"127.0.0.1:{ws_port}", clients, msgs)
+    load = Load(bins["loadgen"], f"127.0.0.1:{ws_port}", clients, msgs, live=LIVE)
 
     def buffered() -> bool:
         api.request("GET", "/metrics")
@@ -248,7 +270,8 @@ def http_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int, 
                 return float(line.split()[1]) >= total
         return False
 
-    wait(buffered, "http event buffer")
+    if not LIVE:
+        wait(buffered, "http event buffer")
     got = seen = 0
     t0, c0, s0 = time.perf_counter(), time.process_time(), proc_cpu(proc.pid)
     while got < total:
@@ -284,7 +307,10 @@ def main() -> None:
     ap.add_argument("--msgs", type=int, default=200)
     ap.add_argument("--broadcasts", type=int, default=10000)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--live", action="store_true", help="drain while the clients send (not from a full queue)")
     args = ap.parse_args()
+    global LIVE
+    LIVE = args.live
     queue = args.clients * (args.msgs + 1) + 1024
     with tempfile.TemporaryDirectory() as tmp:
         bins = build(tmp)
