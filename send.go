@@ -45,6 +45,14 @@ func (s *Server) sendFrame(connID string, frame []byte, put func(*conn, []byte) 
 // JSON is longer than CompressionThreshold, plain JSON otherwise. It returns
 // the number of payload bytes sent.
 func (s *Server) SendEvent(connID string, ev map[string]any) (int, error) {
+	return s.SendEventThreshold(connID, ev, s.cfg.CompressionThreshold)
+}
+
+// SendEventThreshold is SendEvent with its own compression threshold for
+// this event (the seed's send_event(conn_id, event, compression_threshold)):
+// the JSON is compressed when longer than threshold; 0 or less never
+// compresses.
+func (s *Server) SendEventThreshold(connID string, ev map[string]any, threshold int) (int, error) {
 	c, err := s.lookup(connID)
 	if err != nil {
 		return 0, err
@@ -65,7 +73,7 @@ func (s *Server) SendEvent(connID string, ev map[string]any) (int, error) {
 		if body, err = protocol.EncodeMsgpack(body); err != nil {
 			return 0, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 		}
-	case s.cfg.CompressionThreshold > 0 && len(body) > s.cfg.CompressionThreshold:
+	case threshold > 0 && len(body) > threshold:
 		body = protocol.Compress(body)
 	}
 	if err := c.send(wsconn.BuildFrame(wsconn.OpBinary, body)); err != nil {

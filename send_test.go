@@ -109,6 +109,32 @@ func TestSendVariantsUseTheirFrames(t *testing.T) {
 	}
 }
 
+func TestSendEventThresholdPerCall(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, wse.Config{})
+	c, m := ready(t, wsURL(srv, ""), nil)
+	id := connID(m)
+	ev := map[string]any{"t": "blob", "p": map[string]any{"s": strings.Repeat("y", 300)}}
+	// Below the configured 1024 but over this call's 100: compressed.
+	if _, err := srv.SendEventThreshold(id, ev, 100); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := c.read(); !hasPrefix(data, "C:") {
+		t.Fatalf("threshold 100: not compressed: %.20q", data)
+	}
+	// Threshold 0 never compresses, however large.
+	big := map[string]any{"t": "blob", "p": map[string]any{"s": strings.Repeat("y", 5000)}}
+	if _, err := srv.SendEventThreshold(id, big, 0); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := c.read(); !hasPrefix(data, "{") {
+		t.Fatalf("threshold 0: %.20q, want plain JSON", data)
+	}
+	if _, err := srv.SendEventThreshold("nope", ev, 0); !errors.Is(err, wse.ErrUnknownConnection) {
+		t.Fatalf("unknown connection: %v", err)
+	}
+}
+
 func TestSlowConsumerDoesNotDelayOthers(t *testing.T) {
 	t.Parallel()
 	const limit = 128 << 10
