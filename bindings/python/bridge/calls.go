@@ -57,6 +57,7 @@ func (h *Handle) Call(method string, args []byte) (any, error) {
 		TLSCA     string          `json:"tls_ca"`
 		Port      int             `json:"cluster_port"`
 		Addr      string          `json:"cluster_addr"`
+		Group     string          `json:"queue_group"`
 	}
 	if err := decodeArgs(args, &a); err != nil {
 		return nil, err
@@ -105,10 +106,18 @@ func (h *Handle) Call(method string, args []byte) (any, error) {
 		err := s.DisconnectWithCode(a.ConnID, 4300, "disconnected by server")
 		return nil, ignoreGone(err)
 	case "subscribe_connection":
+		if a.Group != "" {
+			return nil, h.subscribeQueue(a.ConnID, topics(), a.Group)
+		}
 		return nil, h.subscribe(a.ConnID, topics(), a.Data)
 	case "unsubscribe_connection":
-		err := s.Unsubscribe(a.ConnID, topics())
-		return nil, ignoreGone(err)
+		return nil, h.unsubscribe(a.ConnID, a.Topics)
+	case "get_queue_group_info":
+		info := make(map[string]int)
+		for _, g := range s.QueueGroupInfo(a.Topic) {
+			info[g.Name] = g.Members
+		}
+		return info, nil
 	case "subscribe_with_recovery":
 		return h.subscribeWithRecovery(a.ConnID, topics(), a.Recover, a.Epoch, a.Offset)
 	case "get_topic_subscriber_count":
@@ -179,6 +188,38 @@ func (h *Handle) subscribe(connID string, topics []string, data json.RawMessage)
 		return nil
 	}
 	return ignoreGone(err)
+}
+
+// subscribeQueue makes a connection a member of queue group group of
+// topics; like subscribe, an unknown connection and a refused topic are not
+// errors.
+func (h *Handle) subscribeQueue(connID string, topics []string, group string) error {
+	err := h.srv.SubscribeQueue(connID, topics, group)
+	if errors.Is(err, wse.ErrForbidden) {
+		return nil
+	}
+	return ignoreGone(err)
+}
+
+// unsubscribe removes a connection from topics, and from every queue group
+// of those topics it is in; nil topics removes it from everything.
+func (h *Handle) unsubscribe(connID string, topics *[]string) error {
+	if topics == nil {
+		return ignoreGone(h.srv.Unsubscribe(connID, nil))
+	}
+	if err := h.srv.Unsubscribe(connID, *topics); err != nil {
+		return ignoreGone(err)
+	}
+	for _, t := range *topics {
+		for _, g := range h.srv.QueueGroupInfo(t) {
+			if g.Members > 0 {
+				if err := h.srv.UnsubscribeQueue(connID, []string{t}, g.Name); err != nil {
+					return ignoreGone(err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // topicRecovery is one topic's entry of subscribe_with_recovery's result.

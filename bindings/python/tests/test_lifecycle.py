@@ -151,9 +151,10 @@ def test_unknown_connection_ids_are_ignored() -> None:
         assert s.subscribe_with_recovery("nope", ["t"])["recovered"] is False
         with pytest.raises(RuntimeError):
             s.update_presence("nope", {"a": 1})
-        with pytest.raises(NotImplementedError, match="queue_group"):
-            s.subscribe_connection("nope", ["t"], queue_group="workers")
+        s.subscribe_connection("nope", ["t"], queue_group="workers")  # unknown id: ignored
         assert s.get_queue_group_info("t") == {}
+        with pytest.raises(ValueError, match="queue_group"):
+            s.subscribe_connection("nope", ["t"], queue_group="")
     finally:
         s.stop()
     # After stop, sends and broadcasts do nothing.

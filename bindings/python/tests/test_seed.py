@@ -657,3 +657,30 @@ def test_max_connections(jwt_server: Any) -> None:
         await ws.close()
 
     run(client())
+
+
+def test_queue_group_members_share_a_topic(jwt_server: Any) -> None:
+    server = jwt_server()
+
+    async def client() -> None:
+        a, ca = await ready(server, "worker-a")
+        b, cb = await ready(server, "worker-b")
+        for conn_id in (ca, cb):
+            server.subscribe_connection(conn_id, ["jobs"], queue_group="workers")
+        assert server.get_queue_group_info("jobs") == {"workers": 2}
+        assert server.get_topic_subscriber_count("jobs") == 0  # members are not subscribers
+        for n in range(10):
+            server.broadcast("jobs", json.dumps({"t": "job", "p": {"n": n}}))
+        got: dict[str, list[int]] = {"a": [], "b": []}
+        for name, ws in (("a", a), ("b", b)):
+            for _ in range(5):
+                msg = await recv_json(ws, lambda m: m.get("t") == "job")
+                got[name].append(msg["p"]["n"])
+        assert sorted(got["a"] + got["b"]) == list(range(10)), got  # each job once, in turns
+        server.unsubscribe_connection(ca, ["jobs"])  # leaves the group too
+        assert server.get_queue_group_info("jobs") == {"workers": 1}
+        await a.close()
+        await b.close()
+        await async_wait_for(lambda: server.get_queue_group_info("jobs") == {}, what="members gone")
+
+    run(client())

@@ -389,17 +389,21 @@ class WSEServer:
     def subscribe_connection(self, conn_id: str, topics: Iterable[str], presence_data: dict[str, Any] | None = None,
                              queue_group: str | None = None) -> None:
         """Subscribe a connection to topics; with ``presence_data`` (and
-        presence enabled) track its user in each topic with that data.
-        Queue groups do not exist in this engine: a ``queue_group`` raises
-        NotImplementedError rather than silently fanning out to everyone."""
+        presence enabled) track its user in each topic with that data. With
+        ``queue_group`` the connection joins that queue group of each topic
+        instead: each publication then goes to one member of the group,
+        across the cluster (no presence, no recovery)."""
         if queue_group is not None:
-            raise NotImplementedError("queue_group: queue groups are not supported by the Go engine")
+            if not queue_group:
+                raise ValueError("queue_group: must be a non-empty string")
+            call(self._h, "subscribe_connection", {"conn_id": conn_id, "topics": _topics(topics), "queue_group": queue_group})
+            return
         call(self._h, "subscribe_connection", {"conn_id": conn_id, "topics": _topics(topics), "data": presence_data})
 
     def get_queue_group_info(self, topic: str) -> dict[str, int]:
-        """Queue groups of a topic and their member counts: always empty,
-        since this engine has no queue groups."""
-        return {}
+        """Queue groups of a topic with their number of members on this node."""
+        info: dict[str, int] = call(self._h, "get_queue_group_info", {"topic": topic})
+        return info
 
     def unsubscribe_connection(self, conn_id: str, topics: Iterable[str] | None = None) -> None:
         """Unsubscribe a connection from topics, or from all when None."""
