@@ -26,7 +26,7 @@ func TestAppendAtMirrorsAStream(t *testing.T) {
 		{"aaaaaaaa", 6, false, MirrorOld, 6},
 		{"aaaaaaaa", 9, false, MirrorGap, 6},
 		{"aaaaaaaa", 7, false, Mirrored, 7},
-		{"aaaaaaaa", 9, true, Mirrored, 9}, // forced jump
+		{"aaaaaaaa", 9, true, Mirrored, 9},  // forced jump
 		{"bbbbbbbb", 1, false, Mirrored, 1}, // new epoch
 	}
 	for i, st := range steps {
