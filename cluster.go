@@ -57,6 +57,9 @@ func (s *Server) ConnectCluster(cc ClusterConfig) error {
 	if !s.running.Load() {
 		return ErrServerStopped
 	}
+	if s.broker != nil {
+		return fmt.Errorf("%w: a server with a Broker cannot join a mesh", ErrInvalidConfig)
+	}
 	host := cc.ListenHost
 	if host == "" {
 		host = s.cfg.Host
@@ -168,7 +171,7 @@ func (s *Server) stopCluster() {
 // settle on the true state.
 func (s *Server) interestChanged(topic string) {
 	n := s.clusterNode()
-	if n == nil {
+	if n == nil && s.broker == nil {
 		return
 	}
 	s.interestMu.Lock()
@@ -181,6 +184,10 @@ func (s *Server) interestChanged(topic string) {
 		s.interest[topic] = true
 	} else {
 		delete(s.interest, topic)
+	}
+	if s.broker != nil {
+		s.brokerInterest(topic, on)
+		return
 	}
 	n.Interest(topic, on)
 }

@@ -100,6 +100,9 @@ func (s *Server) SubscribeWithRecovery(connID string, topics []string, from map[
 // lock, which publications also hold while they fan out, so the replay is
 // queued before any later live message.
 func (s *Server) recoverTopic(c *conn, t string, pos *Position) (RecoveryResult, error) {
+	if s.hist != nil && s.ring != nil {
+		return s.recoverShared(c, t, pos)
+	}
 	if s.ring == nil || pos == nil {
 		if err := s.addTopic(c, t); err != nil {
 			return RecoveryResult{}, err

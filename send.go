@@ -114,7 +114,14 @@ func (s *Server) BroadcastLocal(topicName, text string) (int, error) {
 	if !s.running.Load() {
 		return 0, ErrServerStopped
 	}
-	return s.publishLocal(topicName, protocol.InjectCategory([]byte(text))), nil
+	body := protocol.InjectCategory([]byte(text))
+	if s.hist != nil {
+		// The shared stream assigns positions: a message it never had is
+		// delivered unstamped.
+		s.stats.published.Add(1)
+		return s.fanout(topicName, wsconn.BuildFrame(wsconn.OpText, body)), nil
+	}
+	return s.publishLocal(topicName, body), nil
 }
 
 // publishLocal stamps (when recovery is on) and fans out a publication whose
@@ -151,6 +158,9 @@ func (s *Server) Broadcast(topicName, text string) (int, error) {
 		return 0, ErrServerStopped
 	}
 	body := protocol.InjectCategory([]byte(text))
+	if s.broker != nil {
+		return s.publishBroker(topicName, body)
+	}
 	if node := s.clusterNode(); node != nil {
 		node.Publish(topicName, body)
 	}

@@ -41,6 +41,14 @@ type Server struct {
 	awaitingAuth atomic.Int64
 	seq          atomic.Uint64
 
+	// broker, when set, connects this node to the others (Config.Broker);
+	// hist and pm are its shared history and presence, when it has them.
+	broker      Broker
+	hist        HistoryBroker
+	pm          PresenceManager
+	nodeID      string
+	brokerStats brokerCounters
+
 	// clusterMu guards node.
 	clusterMu sync.Mutex
 	node      *cluster.Node
@@ -88,6 +96,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.ring, err = newRing(cfg.Recovery); err != nil {
 		return nil, err
 	}
+	s.setBroker(cfg.Broker)
 	if cfg.JWT.enabled() {
 		s.verifier, err = auth.NewVerifier(auth.Config{
 			Secret:            cfg.JWT.Secret,
@@ -141,6 +150,11 @@ func (s *Server) Start() error {
 	if err := s.engine.Start(); err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("wse: start transport: %w", err)
+	}
+	if err := s.startBroker(); err != nil {
+		s.engine.Stop()
+		_ = ln.Close()
+		return err
 	}
 	s.ln = ln
 	s.httpSrv = &http.Server{
@@ -239,6 +253,9 @@ func (s *Server) Stop() {
 	s.stopAccepting()
 	s.stopCluster()
 	s.closeAll(1001, "server shutting down", 2*time.Second)
+	if s.broker != nil {
+		_ = s.broker.Close()
+	}
 	s.running.Store(false)
 	s.engine.Stop()
 	close(s.stop)
