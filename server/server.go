@@ -60,6 +60,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	ecfg := cfg.engineConfig()
 	ecfg.Logger = log
+	broker, err := cfg.newBroker(log)
+	if err != nil {
+		return nil, err
+	}
+	ecfg.Broker = broker
 	if cfg.Demo {
 		demo, err := demoHandler(cfg.Path, cfg.JWTCookieName)
 		if err != nil {
@@ -156,7 +161,7 @@ func (s *Server) Start() error {
 		s.pump(s.stopPump)
 	}()
 	s.log.Info("wse-server listening", "websocket", s.WebSocketURL(), "api", "http://"+ln.Addr().String(),
-		"cluster", s.engine.ClusterAddr(),
+		"cluster", s.engine.ClusterAddr(), "broker", s.cfg.Broker, "node", s.engine.NodeID(),
 		"auth", s.cfg.JWTSecret != "", "presence", s.cfg.Presence, "recovery", s.cfg.Recovery)
 	return nil
 }
