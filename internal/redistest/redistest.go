@@ -31,6 +31,9 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	if _, err := os.Stat(Binary); err != nil {
+		if os.Getenv("WSE_REQUIRE_BROKERS") != "" {
+			t.Fatalf("%s is required (WSE_REQUIRE_BROKERS): %v", Binary, err)
+		}
 		t.Skipf("redis-server not installed (%v): run `make broker-test` or apt-get install redis-server", err)
 	}
 	s := &Server{t: t}
