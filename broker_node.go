@@ -134,16 +134,22 @@ func (s *Server) brokerInterest(topic string, on bool) {
 
 // holdInterest makes the broker send topic's publications to this node
 // before a recovering subscription reads the stream, so that nothing
-// published meanwhile falls between the read and live delivery.
-// interestChanged afterwards settles the interest on the real count.
-func (s *Server) holdInterest(topic string) {
+// published meanwhile falls between the read and live delivery; the pin
+// keeps the interest even if the topic's other subscribers leave
+// meanwhile. The returned func releases the pin.
+func (s *Server) holdInterest(topic string) (release func()) {
 	s.interestMu.Lock()
-	defer s.interestMu.Unlock()
-	if s.interest[topic] {
-		return
+	s.pins[topic]++
+	s.interestMu.Unlock()
+	s.interestChanged(topic)
+	return func() {
+		s.interestMu.Lock()
+		if s.pins[topic]--; s.pins[topic] <= 0 {
+			delete(s.pins, topic)
+		}
+		s.interestMu.Unlock()
+		s.interestChanged(topic)
 	}
-	s.interest[topic] = true
-	s.brokerInterest(topic, true)
 }
 
 // interestTopics returns the topics this node has told the broker about.
@@ -241,8 +247,7 @@ func (s *Server) catchUp() {
 // the replay is queued before any later live message, without gap or
 // duplicate. pos nil subscribes and reports the stream's position.
 func (s *Server) recoverShared(c *conn, t string, pos *Position) (RecoveryResult, error) {
-	s.holdInterest(t)
-	defer s.interestChanged(t)
+	defer s.holdInterest(t)()
 	if pos == nil {
 		if _, _, ok := s.ring.Position(t); ok {
 			return s.subscribeAtCopy(c, t, false)

@@ -176,7 +176,7 @@ func (s *Server) interestChanged(topic string) {
 	}
 	s.interestMu.Lock()
 	defer s.interestMu.Unlock()
-	on := s.hub.count(topic) > 0
+	on := s.hub.count(topic) > 0 || s.pins[topic] > 0
 	if s.interest[topic] == on {
 		return
 	}

@@ -52,9 +52,11 @@ type Server struct {
 	// clusterMu guards node.
 	clusterMu sync.Mutex
 	node      *cluster.Node
-	// interestMu guards interest: the topics peers were told we subscribe to.
+	// interestMu guards interest: the topics peers were told we subscribe
+	// to; and pins: topics held for recovering subscriptions (broker).
 	interestMu sync.Mutex
 	interest   map[string]bool
+	pins       map[string]int
 
 	// mu guards the lifecycle fields below.
 	mu      sync.Mutex
@@ -91,6 +93,7 @@ func NewServer(cfg Config) (*Server, error) {
 		in:       newInbound(cfg.MaxInboundQueueSize),
 		presence: newPresenceRegistry(),
 		interest: make(map[string]bool),
+		pins:     make(map[string]int),
 		stop:     make(chan struct{}),
 	}
 	if s.ring, err = newRing(cfg.Recovery); err != nil {
