@@ -3,6 +3,7 @@ package wse
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
@@ -409,7 +410,9 @@ func (s *Server) syncPresenceLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
+			followed := make(map[string]bool)
 			for _, topic := range s.interestTopics() {
+				followed[topic] = true
 				ctx, cancel := context.WithTimeout(context.Background(), brokerTimeout)
 				entries, err := s.pm.Presence(ctx, topic)
 				cancel()
@@ -417,7 +420,83 @@ func (s *Server) syncPresenceLoop() {
 					s.replaceTopicPresence(topic, entries)
 				}
 			}
+			s.dropUnfollowedPresence(followed)
 		}
+	}
+}
+
+// follows reports whether this node has interest in topic.
+func (s *Server) follows(topic string) bool {
+	s.interestMu.Lock()
+	defer s.interestMu.Unlock()
+	return s.interest[topic]
+}
+
+// sharedPresence aggregates the broker's presence of topic per user: the
+// connections of every node, the data written last.
+func (s *Server) sharedPresence(topic string) (map[string]Member, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), brokerTimeout)
+	entries, err := s.pm.Presence(ctx, topic)
+	cancel()
+	if err != nil {
+		return nil, false
+	}
+	type acc struct {
+		conns int
+		ts    int64
+		data  json.RawMessage
+	}
+	users := make(map[string]*acc, len(entries))
+	for _, e := range entries {
+		a := users[e.User]
+		if a == nil {
+			a = &acc{ts: e.TS, data: e.Data}
+			users[e.User] = a
+		}
+		a.conns += e.Conns
+		if e.TS > a.ts {
+			a.ts, a.data = e.TS, e.Data
+		}
+	}
+	out := make(map[string]Member, len(users))
+	for u, a := range users {
+		out[u] = Member{Data: decodeObject(a.data), Connections: a.conns}
+	}
+	return out, true
+}
+
+// dropUnfollowedPresence forgets, without events, the other nodes'
+// members of topics this node no longer follows: nothing refreshes them.
+// followed is what the caller just synced; a topic outside it is checked
+// again before it is dropped (it may have gained a subscriber meanwhile).
+func (s *Server) dropUnfollowedPresence(followed map[string]bool) {
+	var stale []string
+	for i := range s.presence.shards {
+		sh := &s.presence.shards[i]
+		sh.mu.Lock()
+		for t, pt := range sh.topics {
+			if !followed[t] && len(pt.users) > 0 {
+				stale = append(stale, t)
+			}
+		}
+		sh.mu.Unlock()
+	}
+	for _, t := range stale {
+		if s.follows(t) {
+			continue
+		}
+		sh := s.presence.shard(t)
+		sh.mu.Lock()
+		if pt := sh.topics[t]; pt != nil {
+			for user, m := range pt.users {
+				for _, n := range m.remote {
+					pt.conns -= n
+				}
+				m.remote = nil
+				s.dropIfEmptyLocked(sh, pt, t, user, m)
+			}
+		}
+		sh.mu.Unlock()
 	}
 }
 

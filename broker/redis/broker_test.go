@@ -268,6 +268,14 @@ func TestPresenceSpansNodes(t *testing.T) {
 	eventually(t, 10*time.Second, "alice with 2 connections on C", func() bool {
 		return c.Presence("room")["alice"].Connections == 2
 	})
+	// A node without a subscriber of the topic asks Redis.
+	d := node(t, rs.URL(), 3*time.Second)
+	if m := d.Presence("room")["alice"]; m.Connections != 2 {
+		t.Fatalf("D sees alice with %d connections, want 2", m.Connections)
+	}
+	if st := d.PresenceStats("room"); st.NumUsers != 1 || st.NumConnections != 2 {
+		t.Fatalf("D's stats %+v, want 1 user with 2 connections", st)
+	}
 	_ = tabs[0].Close()
 	eventually(t, 10*time.Second, "alice with 1 connection on C", func() bool {
 		return c.Presence("room")["alice"].Connections == 1
