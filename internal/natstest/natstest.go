@@ -1,6 +1,7 @@
 // Package natstest runs Debian's nats-server for tests on a random loopback
 // port, stopped by the test's cleanup; tests skip with a clear message when
-// the binary is missing (mk/broker.mk installs it).
+// the binary is missing, or fail with WSE_REQUIRE_BROKERS set (mk/broker.mk
+// installs it and sets that).
 package natstest
 
 import (

@@ -1,7 +1,8 @@
 // Package redistest runs a real redis-server for tests: on a random
 // loopback port, without persistence, stopped by the test's cleanup. Tests
-// that need Redis skip with a clear message when the binary is missing (the
-// mk/broker.mk target installs it, so CI never skips).
+// that need Redis skip with a clear message when the binary is missing,
+// unless WSE_REQUIRE_BROKERS is set: then they fail (mk/broker.mk installs
+// the binary and sets it, so CI never skips).
 package redistest
 
 import (
