@@ -64,7 +64,8 @@ func New(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	if _, err := rueidis.ParseURL(cfg.URL); err != nil {
-		return nil, fmt.Errorf("%w: URL: %w", ErrInvalidConfig, err)
+		// The parser's message quotes the URL, password included.
+		return nil, fmt.Errorf("%w: URL %s is not a redis://, rediss:// or unix:// URL", ErrInvalidConfig, redactURL(cfg.URL))
 	}
 	return &Broker{cfg: cfg, topics: make(map[string]bool), stop: make(chan struct{})}, nil
 }
@@ -74,7 +75,7 @@ func New(cfg Config) (*Broker, error) {
 func (b *Broker) Start(node string, h wse.BrokerHandler) error {
 	opt, err := rueidis.ParseURL(b.cfg.URL)
 	if err != nil {
-		return fmt.Errorf("%w: URL: %w", ErrInvalidConfig, err)
+		return fmt.Errorf("%w: URL %s cannot be parsed", ErrInvalidConfig, redactURL(b.cfg.URL))
 	}
 	opt.DisableCache = true
 	client, err := rueidis.NewClient(opt)

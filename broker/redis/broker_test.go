@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -380,4 +381,19 @@ func TestStartFailsWithoutRedis(t *testing.T) {
 		t.Fatal("started without Redis")
 	}
 	t.Logf("start error: %v", err)
+}
+
+// TestErrorsNeverShowThePassword checks that a bad or unreachable URL's
+// error hides its password.
+func TestErrorsNeverShowThePassword(t *testing.T) {
+	t.Parallel()
+	for _, url := range []string{"redis://user:s3cret@127.0.0.1:1", "redis://user:s3cret@[::1:bad"} {
+		b, err := redisbroker.New(redisbroker.Config{URL: url})
+		if err == nil {
+			err = b.Start("n", nil)
+		}
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: error %v", url, err)
+		}
+	}
 }
