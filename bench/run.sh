@@ -13,7 +13,8 @@
 # --cluster-port/--peers, publisher on A, 1K subscribers on B; B's CPU),
 # cluster10k, and the same two-node layout through a broker: redis1k
 # redis10k (a redis-server started here, both nodes --broker redis) and
-# nats1k nats10k (a nats-server started here, --broker nats); the mesh and
+# nats1k nats10k (a nats-server started here, --broker nats), and
+# cluster1k100 redis1k100 nats1k100 at 100 publishes/s (latency); the mesh and
 # broker cases run with TARGETS ignored (wse only). Environment: REPS, DUR (measured window), TARGETS,
 # OUT, EXTRA (more wse-bench flags), WSE_SERVER (a prebuilt wse-server), WSE_FLAGS (more wse-server flags,
 # e.g. --write-delay=10ms), PEER_FLAGS (more centrifuge-peer flags, e.g. -write-delay=10ms). Loopback only; every process is bounded
@@ -62,6 +63,7 @@ case_args() {
 	p2p100) echo "-scenario p2p -n 100" ;;
 	cluster1k | redis1k | nats1k) echo "-scenario cluster-fanout -n 1000 -size 100 -pub-api http://127.0.0.1:19118" ;;
 	cluster10k | redis10k | nats10k) echo "-scenario cluster-fanout -n 10000 -size 100 -pub-api http://127.0.0.1:19118" ;;
+	cluster1k100 | redis1k100 | nats1k100) echo "-scenario cluster-fanout -n 1000 -size 100 -rate 100 -pub-api http://127.0.0.1:19118" ;;
 	*) echo "run.sh: unknown case $1" >&2; return 2 ;;
 	esac
 }
