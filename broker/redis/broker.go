@@ -112,6 +112,11 @@ func (b *Broker) Close() error {
 	if b.closed.Swap(true) {
 		return nil
 	}
+	if b.presence != nil {
+		// A graceful stop takes this node's members out at once instead
+		// of leaving them to expire.
+		b.presence.drain()
+	}
 	close(b.stop)
 	b.mu.Lock()
 	if b.sub != nil {

@@ -134,9 +134,10 @@ func (p *presenceWriter) run() {
 // field is the hash field of one node's entry of user.
 func (p *presenceWriter) field(user string) string { return p.b.node + " " + user }
 
-// flush writes and announces the changed entries. Failed writes stay dirty
-// and are retried on the next wake or refresh.
-func (p *presenceWriter) flush() {
+// flush writes and announces up to presenceBatch changed entries and
+// reports whether the writes succeeded. Failed writes stay dirty and are
+// retried on the next wake or refresh.
+func (p *presenceWriter) flush() bool {
 	p.mu.Lock()
 	var sets, removes []rueidis.LuaExec
 	var keys [][2]string
@@ -177,10 +178,24 @@ func (p *presenceWriter) flush() {
 			p.dirty[k] = true
 		}
 		p.mu.Unlock()
-		return // retried by the next refresh tick
+		return false // retried by the next refresh tick
 	}
 	if more {
 		p.signal()
+	}
+	return true
+}
+
+// drain flushes until nothing is pending or a write fails (bounded by
+// the batch count).
+func (p *presenceWriter) drain() {
+	for range 64 {
+		p.mu.Lock()
+		pending := len(p.dirty)
+		p.mu.Unlock()
+		if pending == 0 || !p.flush() {
+			return
+		}
 	}
 }
 
