@@ -56,10 +56,17 @@ type Health struct {
 	PresenceEnabled            bool    `json:"presence_enabled"`
 	PresenceTopics             int     `json:"presence_topics"`
 	PresenceTotalUsers         int     `json:"presence_total_users"`
-	// Broker names the broker ("" without one); BrokerConnected reports
-	// whether its connection is up.
-	Broker          string `json:"broker,omitempty"`
-	BrokerConnected bool   `json:"broker_connected"`
+	// Broker is the broker's state, absent without one (the keys above
+	// are the seed's, exactly).
+	Broker *BrokerHealth `json:"broker,omitempty"`
+}
+
+// BrokerHealth is the broker part of the health snapshot.
+type BrokerHealth struct {
+	// Name is "redis" or "nats"; Connected reports whether the broker
+	// connection is up.
+	Name      string `json:"name"`
+	Connected bool   `json:"connected"`
 }
 
 // Metrics is a snapshot of every engine counter and gauge, for exporters
@@ -167,7 +174,7 @@ func (s *Server) HealthSnapshot() Health {
 		h.ClusterDLQSize = st.DLQSize
 	}
 	if st, ok := s.BrokerStatus(); ok {
-		h.Broker, h.BrokerConnected = st.Name, st.Connected
+		h.Broker = &BrokerHealth{Name: st.Name, Connected: st.Connected}
 	}
 	if s.ring != nil {
 		st := s.ring.Stats()

@@ -6,7 +6,7 @@ import "github.com/wse-go/wse"
 // collector's gauge and counter constructors.
 func brokerSeries(gauge func(string, string, func(*wse.Metrics) float64), counter func(string, string, func(*wse.Metrics) uint64)) {
 	gauge("wse_broker_connected", "1 when the broker connection is up (0 also without a broker).", func(m *wse.Metrics) float64 {
-		if m.BrokerConnected {
+		if m.Broker != nil && m.Broker.Connected {
 			return 1
 		}
 		return 0

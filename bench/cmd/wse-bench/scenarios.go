@@ -212,7 +212,7 @@ func runFanout(o *options, cl *client, r *Result, deadline time.Time) error {
 func awaitCluster(api string) error {
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
 		if b, err := httpGet(api + "/health"); err == nil && (bytes.Contains(b, []byte(`"cluster_connected":true`)) ||
-			bytes.Contains(b, []byte(`"broker_connected":true`))) {
+			bytes.Contains(b, []byte(`"connected":true`))) {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond) // polling with a deadline
