@@ -397,3 +397,54 @@ func TestErrorsNeverShowThePassword(t *testing.T) {
 		}
 	}
 }
+
+// TestPubSubDropIsCaughtUpFromTheStream kills the nodes' pub/sub
+// connections (Redis keeps running) while A publishes: B resubscribes by
+// itself and delivers what it missed from the stream, so its subscriber
+// gets everything, in order, without a gap.
+func TestPubSubDropIsCaughtUpFromTheStream(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	a, b := node(t, rs.URL(), 0), node(t, rs.URL(), 0)
+	var r recorder
+	dial(t, b, r.options(t, "ub", "news"))
+	for i := 1; i <= 10; i++ {
+		if _, err := a.Broadcast("news", tick(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, "10 messages", func() bool { return r.count() >= 10 })
+	if reply, err := rs.Do("CLIENT", "KILL", "TYPE", "pubsub"); err != nil {
+		t.Fatalf("CLIENT KILL: %q %v", reply, err)
+	}
+	for i := 11; i <= 20; i++ {
+		if _, err := a.Broadcast("news", tick(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 15*time.Second, "B back on pub/sub", func() bool {
+		st, _ := b.BrokerStatus()
+		return st.Connected && st.Reconnects > 0
+	})
+	for i := 21; i <= 25; i++ {
+		if _, err := a.Broadcast("news", tick(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 15*time.Second, "25 messages", func() bool { return r.count() >= 25 })
+	time.Sleep(100 * time.Millisecond)
+	got := r.numbers()
+	for i, v := range got {
+		if v != i+1 {
+			t.Fatalf("message %d is %d: %v", i, v, got)
+		}
+	}
+	if len(got) != 25 {
+		t.Fatalf("got %v, want 1..25", got)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.missed) > 0 {
+		t.Fatalf("gap reported: %+v", r.missed)
+	}
+}
