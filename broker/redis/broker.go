@@ -23,6 +23,11 @@ const (
 	maxBackoff = 2 * time.Second
 	// subscribeBatch is the number of channels per SSUBSCRIBE on reconnect.
 	subscribeBatch = 256
+	// inboxMessages and inboxBytes bound the messages received and not yet
+	// handed to the handler. Past them a message is dropped; the stream
+	// still has it, and the catch-up that follows delivers it.
+	inboxMessages = 65536
+	inboxBytes    = 64 << 20
 )
 
 // Broker is the Redis broker. Create it with New and put it in
@@ -41,6 +46,14 @@ type Broker struct {
 	sub rueidis.DedicatedClient
 
 	presence *presenceWriter
+
+	// inbox decouples the pub/sub reader from the handler, so that the
+	// reader always reads replies (SSUBSCRIBE waits for one) whatever the
+	// handler waits for. inboxSize counts its bytes; dropped is set when a
+	// message did not fit.
+	inbox     chan rueidis.PubSubMessage
+	inboxSize atomic.Int64
+	dropped   atomic.Bool
 
 	connected atomic.Bool
 	closed    atomic.Bool
@@ -67,7 +80,8 @@ func New(cfg Config) (*Broker, error) {
 		// The parser's message quotes the URL, password included.
 		return nil, fmt.Errorf("%w: URL %s is not a redis://, rediss:// or unix:// URL", ErrInvalidConfig, redactURL(cfg.URL))
 	}
-	return &Broker{cfg: cfg, topics: make(map[string]bool), stop: make(chan struct{})}, nil
+	return &Broker{cfg: cfg, topics: make(map[string]bool), stop: make(chan struct{}),
+		inbox: make(chan rueidis.PubSubMessage, inboxMessages)}, nil
 }
 
 // Start connects to Redis (failing when it cannot be reached) and starts
@@ -85,7 +99,11 @@ func (b *Broker) Start(node string, h wse.BrokerHandler) error {
 	b.client, b.node, b.h = client, node, h
 	b.presence = newPresenceWriter(b)
 	ready := make(chan error, 1)
-	b.wg.Add(2)
+	b.wg.Add(3)
+	go func() {
+		defer b.wg.Done()
+		b.dispatch()
+	}()
 	go func() {
 		defer b.wg.Done()
 		b.run(ready)
@@ -253,9 +271,21 @@ func (b *Broker) Subscribe(ctx context.Context, topic string) error {
 		return ErrNotConnected
 	}
 	if err := sub.Do(ctx, sub.B().Ssubscribe().Channel(b.channel(topic)).Build()).Error(); err != nil {
+		b.reset(sub)
 		return fmt.Errorf("redis broker: ssubscribe %q: %w", topic, err)
 	}
 	return nil
+}
+
+// reset closes the pub/sub connection after a failed (un)subscription,
+// whose state on the server is then unknown: the reconnect subscribes the
+// whole interest again and catches up.
+func (b *Broker) reset(sub rueidis.DedicatedClient) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sub == sub {
+		sub.Close()
+	}
 }
 
 // Unsubscribe removes topic from the node's interest.
@@ -272,6 +302,7 @@ func (b *Broker) Unsubscribe(ctx context.Context, topic string) error {
 		return nil
 	}
 	if err := sub.Do(ctx, sub.B().Sunsubscribe().Channel(b.channel(topic)).Build()).Error(); err != nil {
+		b.reset(sub)
 		return fmt.Errorf("redis broker: sunsubscribe %q: %w", topic, err)
 	}
 	return nil
@@ -330,7 +361,7 @@ func (b *Broker) run(ready chan<- error) {
 // returns the channel that reports the connection's loss.
 func (b *Broker) connect() (<-chan error, error) {
 	sub, release := b.client.Dedicate()
-	lost := sub.SetPubSubHooks(rueidis.PubSubHooks{OnMessage: b.onMessage})
+	lost := sub.SetPubSubHooks(rueidis.PubSubHooks{OnMessage: b.receive})
 	b.mu.Lock()
 	if b.closed.Load() {
 		b.mu.Unlock()
@@ -361,6 +392,42 @@ func (b *Broker) connect() (<-chan error, error) {
 	}
 	b.connected.Store(true)
 	return lost, nil
+}
+
+// receive queues a message for dispatch without blocking the reader.
+func (b *Broker) receive(m rueidis.PubSubMessage) {
+	n := int64(len(m.Message))
+	if b.inboxSize.Add(n) > inboxBytes {
+		b.inboxSize.Add(-n)
+		b.receiveErrors.Add(1)
+		b.dropped.Store(true)
+		return
+	}
+	select {
+	case b.inbox <- m:
+	default:
+		b.inboxSize.Add(-n)
+		b.receiveErrors.Add(1)
+		b.dropped.Store(true)
+	}
+}
+
+// dispatch hands queued messages to the handler in order. After a drop it
+// has the handler catch up from the streams once the queue is empty.
+func (b *Broker) dispatch() {
+	for {
+		select {
+		case <-b.stop:
+			return
+		case m := <-b.inbox:
+			b.inboxSize.Add(-int64(len(m.Message)))
+			b.onMessage(m)
+			if len(b.inbox) == 0 && b.dropped.Swap(false) {
+				b.cfg.Logger.Warn("redis broker: messages dropped for a full inbox; catching up from the streams")
+				b.h.HandleReconnect()
+			}
+		}
+	}
 }
 
 // onMessage decodes one channel message and hands it to the handler.

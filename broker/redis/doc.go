@@ -23,8 +23,13 @@
 // PresenceTTL. The engine re-reads every Presence.SyncInterval, so a
 // crashed node's members leave within PresenceTTL + SyncInterval.
 //
-// Concurrency: a Broker is safe for concurrent use. Publications and
-// presence messages are handed to the wse.BrokerHandler from one receive
-// goroutine in channel order; presence writes happen on one writer
-// goroutine and never block the caller.
+// Concurrency: a Broker is safe for concurrent use. The pub/sub reader
+// queues what it receives (bounded: 65,536 messages, 64 MiB) and one
+// dispatch goroutine hands publications and presence messages to the
+// wse.BrokerHandler in channel order, so the handler may block without
+// stalling the reader. A message that does not fit is dropped and the
+// handler catches up from the streams; a failed SSUBSCRIBE or SUNSUBSCRIBE
+// resets the pub/sub connection, which then subscribes the whole interest
+// again. Presence writes happen on one writer goroutine and never block the
+// caller.
 package redis
