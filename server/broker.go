@@ -41,6 +41,9 @@ func (c Config) newBroker(log *slog.Logger) (wse.Broker, error) {
 		}
 		return b, nil
 	case "nats":
+		if c.Presence && log != nil {
+			log.Warn("--broker nats shares fan-out only: presence and recovery history stay per node (use --broker redis to share them)")
+		}
 		b, err := natsbroker.New(natsbroker.Config{URL: c.NATSURL, Prefix: c.BrokerPrefix, Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("%w: --broker nats: %w", ErrInvalidConfig, err)
