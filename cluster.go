@@ -58,6 +58,9 @@ func (s *Server) ConnectCluster(cc ClusterConfig) error {
 	if !s.running.Load() {
 		return ErrServerStopped
 	}
+	if s.broker != nil {
+		return fmt.Errorf("%w: a server with a Broker cannot join a mesh", ErrInvalidConfig)
+	}
 	host := cc.ListenHost
 	if host == "" {
 		host = s.cfg.Host
@@ -169,17 +172,30 @@ func (s *Server) stopCluster() {
 // settle on the true state.
 func (s *Server) interestChanged(topic string) {
 	n := s.clusterNode()
-	if n == nil {
+	if n == nil && s.broker == nil {
 		return
 	}
 	s.interestMu.Lock()
 	defer s.interestMu.Unlock()
-	on := s.hub.count(topic) > 0 || s.queues.has(topic)
+	on := s.hub.count(topic) > 0 || s.queues.has(topic) || s.pins[topic] > 0
+	if s.broker != nil {
+		if s.interest[topic] == on {
+			return
+		}
+		if on {
+			s.interest[topic] = true
+		} else {
+			delete(s.interest, topic)
+		}
+		s.brokerInterest(topic, on)
+		return
+	}
 	s.setInterestLocked(n, topic, on)
 }
 
 // queueInterestChanged tells the peers whether this node has members in
 // queue group group of topic, after its first joined or its last left.
+// With a broker there is nothing to tell: each node serves its own members.
 func (s *Server) queueInterestChanged(topic, group string) {
 	n := s.clusterNode()
 	if n == nil {
@@ -190,8 +206,8 @@ func (s *Server) queueInterestChanged(topic, group string) {
 	s.setInterestLocked(n, cluster.QueueInterestKey(topic, group), s.queues.hasGroup(topic, group))
 }
 
-// setInterestLocked records and announces the interest entry key when it
-// changed; s.interestMu is held.
+// setInterestLocked records and announces the mesh interest entry key when
+// it changed; s.interestMu is held.
 func (s *Server) setInterestLocked(n *cluster.Node, key string, on bool) {
 	if s.interest[key] == on {
 		return

@@ -9,6 +9,10 @@ import (
 // clusterPresence tells the peers about a local presence change: the
 // user's local connection count in the topic, and its data.
 func (s *Server) clusterPresence(kind uint8, topic, user string, data json.RawMessage, conns int, ts int64) {
+	if s.pm != nil {
+		s.brokerPresence(kind, topic, user, cluster.Presence{Data: data, Conns: conns, TS: ts})
+		return
+	}
 	node := s.clusterNode()
 	if node == nil {
 		return

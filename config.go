@@ -31,6 +31,7 @@ const (
 	DefaultMaxPendingHandshakes    = 512
 	DefaultCallbackWorkers         = 4
 	DefaultPresenceMaxDataSize     = 4096
+	DefaultPresenceSyncInterval    = 2 * time.Second
 	DefaultRecoveryBufferSize      = 256
 	DefaultRecoveryTTL             = 300 * time.Second
 	DefaultRecoveryMaxMessages     = 500
@@ -136,6 +137,13 @@ type Config struct {
 	// Hooks hand connection, subscription and chosen message decisions to
 	// the application (see Hooks); the zero value sets none.
 	Hooks Hooks
+
+	// Broker, when set, shares publications, and the recovery history and
+	// presence it keeps, with every node on the same broker
+	// (docs/scaling.md); the server does not start if it cannot connect.
+	// nil (default): this node alone, or its mesh (ConnectCluster), which
+	// a Broker excludes.
+	Broker Broker
 	// ServerVersion is reported in server_hello (default Version).
 	ServerVersion string
 	// Logger receives the engine's log lines (default: discarded).
@@ -186,6 +194,10 @@ type PresenceConfig struct {
 	MaxDataSize int
 	// MaxMembers caps users per topic (0 = unlimited).
 	MaxMembers int
+	// SyncInterval is how often, with a Broker that is a PresenceManager,
+	// the other nodes' presence of each topic with local subscribers is
+	// re-read, so that a crashed node's members leave (default 2s).
+	SyncInterval time.Duration
 }
 
 // RecoveryConfig configures message recovery.
@@ -267,6 +279,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Presence.MaxDataSize == 0 {
 		c.Presence.MaxDataSize = DefaultPresenceMaxDataSize
 	}
+	if c.Presence.SyncInterval == 0 {
+		c.Presence.SyncInterval = DefaultPresenceSyncInterval
+	}
 	if c.Recovery.BufferSize == 0 {
 		c.Recovery.BufferSize = DefaultRecoveryBufferSize
 	}
@@ -326,7 +341,7 @@ func (c Config) validate() error {
 		return bad("Pollers", "worker counts must not be negative")
 	case c.MaxSubscriptionsPerConnection < 0:
 		return bad("MaxSubscriptionsPerConnection", "must not be negative")
-	case c.Presence.MaxDataSize < 0 || c.Presence.MaxMembers < 0:
+	case c.Presence.MaxDataSize < 0 || c.Presence.MaxMembers < 0 || c.Presence.SyncInterval < 0:
 		return bad("Presence", "limits must not be negative")
 	case c.Recovery.BufferSize < 0 || c.Recovery.TTL < 0 || c.Recovery.MaxMessages < 0 || c.Recovery.MemoryBudget < 0:
 		return bad("Recovery", "sizes must not be negative")

@@ -56,6 +56,17 @@ type Health struct {
 	PresenceEnabled            bool    `json:"presence_enabled"`
 	PresenceTopics             int     `json:"presence_topics"`
 	PresenceTotalUsers         int     `json:"presence_total_users"`
+	// Broker is the broker's state, absent without one (the keys above
+	// are the seed's, exactly).
+	Broker *BrokerHealth `json:"broker,omitempty"`
+}
+
+// BrokerHealth is the broker part of the health snapshot.
+type BrokerHealth struct {
+	// Name is "redis" or "nats"; Connected reports whether the broker
+	// connection is up.
+	Name      string `json:"name"`
+	Connected bool   `json:"connected"`
 }
 
 // Metrics is a snapshot of every engine counter and gauge, for exporters
@@ -116,6 +127,26 @@ type Metrics struct {
 	ClusterBadFrames uint64 `json:"cluster_bad_frames_total"`
 	// ClusterHandshakeFailures counts peer links refused before they came up.
 	ClusterHandshakeFailures uint64 `json:"cluster_handshake_failures_total"`
+	// BrokerPublished and BrokerPublishErrors count publications sent to
+	// the broker and those it refused; BrokerReceived publications
+	// received from it, BrokerReceiveErrors messages it sent that could
+	// not be used; BrokerReconnects re-established connections.
+	BrokerPublished     uint64 `json:"broker_published_total"`
+	BrokerPublishErrors uint64 `json:"broker_publish_errors_total"`
+	BrokerReceived      uint64 `json:"broker_received_total"`
+	BrokerReceiveErrors uint64 `json:"broker_receive_errors_total"`
+	BrokerReconnects    uint64 `json:"broker_reconnects_total"`
+	// BrokerPublishLatency is the mean publish round trip in seconds.
+	BrokerPublishLatency float64 `json:"broker_publish_latency_seconds"`
+	// BrokerGaps counts holes seen in a topic's shared stream on receipt,
+	// BrokerGapsFilled those closed from its history (the others reach
+	// clients as an offset jump they recover from); BrokerFallbacks
+	// publications delivered to local subscribers only because the broker
+	// refused them; BrokerSubscribeErrors interest changes it refused.
+	BrokerGaps            uint64 `json:"broker_gaps_total"`
+	BrokerGapsFilled      uint64 `json:"broker_gaps_filled_total"`
+	BrokerFallbacks       uint64 `json:"broker_fallbacks_total"`
+	BrokerSubscribeErrors uint64 `json:"broker_subscribe_errors_total"`
 }
 
 // HealthSnapshot returns the health snapshot.
@@ -142,6 +173,9 @@ func (s *Server) HealthSnapshot() Health {
 		h.ClusterUnknownMessageTypes = st.UnknownFrames
 		h.ClusterDLQSize = st.DLQSize
 	}
+	if st, ok := s.BrokerStatus(); ok {
+		h.Broker = &BrokerHealth{Name: st.Name, Connected: st.Connected}
+	}
 	if s.ring != nil {
 		st := s.ring.Stats()
 		h.RecoveryTopicCount = st.Topics
@@ -160,7 +194,18 @@ func (s *Server) Metrics() Metrics {
 	if n := s.clusterNode(); n != nil {
 		cs = n.Stats()
 	}
+	bs, _ := s.BrokerStatus()
 	return Metrics{
+		BrokerPublished:          bs.Published,
+		BrokerPublishErrors:      bs.PublishErrors,
+		BrokerReceived:           bs.Received,
+		BrokerReceiveErrors:      bs.ReceiveErrors,
+		BrokerReconnects:         bs.Reconnects,
+		BrokerPublishLatency:     bs.PublishLatency.Seconds(),
+		BrokerGaps:               s.brokerStats.gaps.Load(),
+		BrokerGapsFilled:         s.brokerStats.gapsFilled.Load(),
+		BrokerFallbacks:          s.brokerStats.fallbacks.Load(),
+		BrokerSubscribeErrors:    s.brokerStats.subscribeErrors.Load(),
 		ClusterTLSRefused:        cs.TLSRefused,
 		ClusterBadFrames:         cs.BadFrames,
 		ClusterHandshakeFailures: cs.HandshakeFailures,

@@ -1,6 +1,7 @@
 package wse
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -290,8 +291,14 @@ func (s *Server) UpdatePresence(connID string, data map[string]any) error {
 	return nil
 }
 
-// Presence returns the users present in topic.
+// Presence returns the users present in topic. With a Broker that is a
+// PresenceManager and no local subscriber of topic, it asks the broker.
 func (s *Server) Presence(topic string) map[string]Member {
+	if s.pm != nil && !s.follows(topic) {
+		if m, ok := s.sharedPresence(topic); ok {
+			return m
+		}
+	}
 	out := make(map[string]Member)
 	sh := s.presence.shard(topic)
 	sh.mu.Lock()
@@ -305,8 +312,17 @@ func (s *Server) Presence(topic string) map[string]Member {
 }
 
 // PresenceStats returns the number of users and connections present in
-// topic, in O(1).
+// topic, in O(1); with a Broker and no local subscriber of topic, from
+// the broker.
 func (s *Server) PresenceStats(topic string) PresenceStats {
+	if s.pm != nil && !s.follows(topic) {
+		ctx, cancel := context.WithTimeout(context.Background(), brokerTimeout)
+		st, err := s.pm.PresenceStats(ctx, topic)
+		cancel()
+		if err == nil {
+			return st
+		}
+	}
 	sh := s.presence.shard(topic)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

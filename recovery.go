@@ -109,6 +109,9 @@ func (s *Server) recoverTopic(c *conn, t string, pos *Position) (RecoveryResult,
 		// recovered one by one (withRecoveredTopics).
 		return RecoveryResult{}, s.addTopic(c, t)
 	}
+	if s.hist != nil && s.ring != nil {
+		return s.recoverShared(c, t, pos)
+	}
 	if s.ring == nil || pos == nil {
 		if err := s.addTopic(c, t); err != nil {
 			return RecoveryResult{}, err

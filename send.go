@@ -114,7 +114,8 @@ func (s *Server) broadcastAllFrame(frame []byte, put func(*conn, []byte) error) 
 // category is injected, the recovery stamp added (when recovery is on and
 // text is a JSON object), the frame is built once and the same bytes are
 // queued to every subscriber. It returns the number of subscribers it was
-// queued for.
+// queued for. With a Broker that keeps shared history the text is sent
+// unstamped: positions belong to the shared stream.
 func (s *Server) BroadcastLocal(topicName, text string) (int, error) {
 	if err := topic.Validate(topicName); err != nil {
 		return 0, fmt.Errorf("%w: %q: %w", ErrInvalidTopic, topicName, err)
@@ -122,7 +123,15 @@ func (s *Server) BroadcastLocal(topicName, text string) (int, error) {
 	if !s.running.Load() {
 		return 0, ErrServerStopped
 	}
-	return s.publishLocal(topicName, protocol.InjectCategory([]byte(text)), allGroups), nil
+	body := protocol.InjectCategory([]byte(text))
+	if s.hist != nil {
+		// The shared stream assigns positions: a message it never had is
+		// delivered unstamped, with its topic.
+		s.stats.published.Add(1)
+		body, _ = protocol.TagTopic(body, topicName)
+		return s.fanout(topicName, wsconn.BuildFrame(wsconn.OpText, body), allGroups), nil
+	}
+	return s.publishLocal(topicName, body, allGroups), nil
 }
 
 // publishLocal fans out a publication whose category is already injected,
@@ -167,6 +176,12 @@ func (s *Server) fanout(topicName string, frame []byte, sel groupSel) int {
 // fan-out as BroadcastLocal, and the unstamped text forwarded once to the
 // peers that have subscribers for the topic (each stamps it with its own
 // recovery position). It returns the number of local subscribers reached.
+//
+// With a Config.Broker the text goes through the broker instead. With
+// shared history (Redis) it comes back to every node, this one included,
+// stamped with the stream's position, and the count is of the local
+// subscribers it will reach. When the broker fails, local subscribers still
+// get it and the error wraps ErrBroker.
 func (s *Server) Broadcast(topicName, text string) (int, error) {
 	if err := topic.Validate(topicName); err != nil {
 		return 0, fmt.Errorf("%w: %q: %w", ErrInvalidTopic, topicName, err)
@@ -175,6 +190,9 @@ func (s *Server) Broadcast(topicName, text string) (int, error) {
 		return 0, ErrServerStopped
 	}
 	body := protocol.InjectCategory([]byte(text))
+	if s.broker != nil {
+		return s.publishBroker(topicName, body)
+	}
 	if node := s.clusterNode(); node != nil {
 		local, remote := s.assignGroups(node, topicName)
 		node.PublishGroups(topicName, body, remote)

@@ -49,12 +49,22 @@ type Server struct {
 	awaitingAuth atomic.Int64
 	seq          atomic.Uint64
 
+	// broker, when set, connects this node to the others (Config.Broker);
+	// hist and pm are its shared history and presence, when it has them.
+	broker      Broker
+	hist        HistoryBroker
+	pm          PresenceManager
+	nodeID      string
+	brokerStats brokerCounters
+
 	// clusterMu guards node.
 	clusterMu sync.Mutex
 	node      *cluster.Node
-	// interestMu guards interest: the topics peers were told we subscribe to.
+	// interestMu guards interest: the topics peers were told we subscribe
+	// to; and pins: topics held for recovering subscriptions (broker).
 	interestMu sync.Mutex
 	interest   map[string]bool
+	pins       map[string]int
 
 	// mu guards the lifecycle fields below.
 	mu      sync.Mutex
@@ -92,12 +102,14 @@ func NewServer(cfg Config) (*Server, error) {
 		in:       newInbound(cfg.MaxInboundQueueSize),
 		presence: newPresenceRegistry(),
 		interest: make(map[string]bool),
+		pins:     make(map[string]int),
 		stop:     make(chan struct{}),
 	}
 	s.hookTypes = cfg.Hooks.hookTypes()
 	if s.ring, err = newRing(cfg.Recovery); err != nil {
 		return nil, err
 	}
+	s.setBroker(cfg.Broker)
 	if cfg.JWT.enabled() {
 		s.verifier, err = auth.NewVerifier(auth.Config{
 			Secret:            cfg.JWT.Secret,
@@ -152,6 +164,11 @@ func (s *Server) Start() error {
 	if err := s.engine.Start(); err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("wse: start transport: %w", err)
+	}
+	if err := s.startBroker(); err != nil {
+		s.engine.Stop()
+		_ = ln.Close()
+		return err
 	}
 	s.ln = ln
 	s.httpSrv = &http.Server{
@@ -250,6 +267,9 @@ func (s *Server) Stop() {
 	s.stopAccepting()
 	s.stopCluster()
 	s.closeAll(1001, "server shutting down", 2*time.Second)
+	if s.broker != nil {
+		_ = s.broker.Close()
+	}
 	s.running.Store(false)
 	s.engine.Stop()
 	close(s.stop)

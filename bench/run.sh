@@ -10,7 +10,12 @@
 #
 # Cases: connect10k idle10k idle19k fan100 fan1k fan10k lat1k100 cpu1k200
 # lat1k1k p2p100 cluster1k (wse only: two wse-server nodes linked by
-# --cluster-port/--peers, publisher on A, 1K subscribers on B; B's CPU). Environment: REPS, DUR (measured window), TARGETS,
+# --cluster-port/--peers, publisher on A, 1K subscribers on B; B's CPU),
+# cluster10k, and the same two-node layout through a broker: redis1k
+# redis10k (a redis-server started here, both nodes --broker redis) and
+# nats1k nats10k (a nats-server started here, --broker nats), and
+# cluster1k100 redis1k100 nats1k100 at 100 publishes/s (latency); the mesh and
+# broker cases run with TARGETS ignored (wse only). Environment: REPS, DUR (measured window), TARGETS,
 # OUT, EXTRA (more wse-bench flags), WSE_SERVER (a prebuilt wse-server), WSE_FLAGS (more wse-server flags,
 # e.g. --write-delay=10ms), PEER_FLAGS (more centrifuge-peer flags, e.g. -write-delay=10ms). Loopback only; every process is bounded
 # in time (servers by a watchdog, the client by -maxtime and timeout(1)).
@@ -56,7 +61,9 @@ case_args() {
 	cpu1k200) echo "-scenario fanout -n 1000 -size 100 -rate 200" ;;
 	lat1k1k) echo "-scenario fanout -n 1000 -size 100 -rate 1000" ;;
 	p2p100) echo "-scenario p2p -n 100" ;;
-	cluster1k) echo "-scenario cluster-fanout -n 1000 -size 100 -pub-api http://127.0.0.1:19118" ;;
+	cluster1k | redis1k | nats1k) echo "-scenario cluster-fanout -n 1000 -size 100 -pub-api http://127.0.0.1:19118" ;;
+	cluster10k | redis10k | nats10k) echo "-scenario cluster-fanout -n 10000 -size 100 -pub-api http://127.0.0.1:19118" ;;
+	cluster1k100 | redis1k100 | nats1k100) echo "-scenario cluster-fanout -n 1000 -size 100 -rate 100 -pub-api http://127.0.0.1:19118" ;;
 	*) echo "run.sh: unknown case $1" >&2; return 2 ;;
 	esac
 }
@@ -64,6 +71,20 @@ case_args() {
 SERVER_PID=""
 WATCHDOG_PID=""
 NODE_A_PID=""
+BROKER_PID=""
+
+# broker_server redis|nats: a fresh, empty broker on 19400 in the background.
+broker_server() {
+	case "$1" in
+	redis) /usr/bin/redis-server --port 19400 --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >>results/server.log 2>&1 & ;;
+	nats) /usr/sbin/nats-server -a 127.0.0.1 -p 19400 >>results/server.log 2>&1 & ;;
+	esac
+	BROKER_PID=$!
+	(sleep $SERVER_MAXTIME && kill -KILL "$BROKER_PID" 2>/dev/null) &
+	for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/19400) 2>/dev/null && return 0; sleep 0.1; done
+	echo "run.sh: $1 broker did not start" >&2
+	return 1
+}
 
 # wse_node PORT APIPORT [CLUSTERPORT PEER]: one wse-server in the background.
 wse_node() {
@@ -87,6 +108,15 @@ start_server() {
 		NODE_A_PID=$!
 		(sleep $SERVER_MAXTIME && kill -KILL "$NODE_A_PID" 2>/dev/null) &
 		wse_node 19107 19108 19109 127.0.0.1:19119
+		ready=http://127.0.0.1:19108/health ;;
+	wse-redis | wse-nats)
+		local kind=${1#wse-} url=redis://127.0.0.1:19400
+		[ "$kind" = nats ] && url=nats://127.0.0.1:19400
+		broker_server "$kind"
+		WSE_FLAGS="$WSE_FLAGS --broker $kind --$kind-url $url" wse_node 19117 19118
+		NODE_A_PID=$!
+		(sleep $SERVER_MAXTIME && kill -KILL "$NODE_A_PID" 2>/dev/null) &
+		WSE_FLAGS="$WSE_FLAGS --broker $kind --$kind-url $url" wse_node 19107 19108
 		ready=http://127.0.0.1:19108/health ;;
 	centrifuge)
 		# shellcheck disable=SC2086
@@ -124,6 +154,11 @@ stop_server() {
 		kill "$WATCHDOG_PID" 2>/dev/null || true
 		wait "$WATCHDOG_PID" 2>/dev/null || true
 	fi
+	if [ -n "$BROKER_PID" ]; then
+		kill -KILL "$BROKER_PID" 2>/dev/null || true
+		wait "$BROKER_PID" 2>/dev/null || true
+		BROKER_PID=""
+	fi
 	SERVER_PID="" WATCHDOG_PID=""
 }
 trap stop_server EXIT
@@ -133,10 +168,14 @@ for rep in $(seq "$REPS"); do
 	for c in $CASES; do
 		args=$(case_args "$c")
 		targets=$TARGETS
-		[ "$c" = cluster1k ] && targets=wse
+		case "$c" in cluster1* | redis1* | nats1*) targets=wse ;; esac
 		for t in $targets; do
 			server=$t
-			[ "$c" = cluster1k ] && server=wse-cluster
+			case "$c" in
+			cluster1*) server=wse-cluster ;;
+			redis1*) server=wse-redis ;;
+			nats1*) server=wse-nats ;;
+			esac
 			start_server "$server"
 			echo "run.sh: rep $rep $c $t (load $(cut -d' ' -f1 /proc/loadavg))"
 			# shellcheck disable=SC2086

@@ -51,6 +51,9 @@ const (
 	codeAuthDisabled     = "AUTH_DISABLED"
 	codeServerStopped    = "SERVER_STOPPED"
 	codeInternal         = "INTERNAL"
+	// codeBroker: the broker refused a publication; this node's
+	// subscribers got it, the other nodes' may not have.
+	codeBroker = "BROKER_UNAVAILABLE"
 )
 
 // routes builds the control API: the monitor's read-only endpoints and the
@@ -218,6 +221,8 @@ func engineError(w http.ResponseWriter, err error) {
 		status, code = http.StatusServiceUnavailable, codeQueueFull
 	case errors.Is(err, wse.ErrServerStopped):
 		status, code = http.StatusServiceUnavailable, codeServerStopped
+	case errors.Is(err, wse.ErrBroker):
+		status, code = http.StatusServiceUnavailable, codeBroker
 	}
 	monitor.WriteError(w, status, code, err.Error())
 }
@@ -255,6 +260,9 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 		publish = s.engine.BroadcastLocal
 	}
 	n, err := publish(req.Topic, text)
+	if errors.Is(err, wse.ErrBroker) {
+		err = fmt.Errorf("%w (delivered to %d local subscribers only)", err, n)
+	}
 	if err != nil {
 		engineError(w, err)
 		return

@@ -103,6 +103,14 @@ type Config struct {
 	TLSCert     string
 	TLSKey      string
 
+	// Broker settings: Broker is memory (this node, or its mesh), redis or
+	// nats (see docs/scaling.md).
+	Broker            string
+	RedisURL          string
+	NATSURL           string
+	BrokerPrefix      string
+	BrokerPresenceTTL time.Duration
+
 	// DrainTimeout bounds the graceful shutdown.
 	DrainTimeout time.Duration
 	// EventsBufferSize bounds the event buffer behind GET /api/events.

@@ -99,6 +99,14 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			log.Warn("backend hooks without --hook-secret: their requests are not signed")
 		}
 	}
+	broker, err := cfg.newBroker(log)
+	if err != nil {
+		if hk != nil {
+			hk.Close()
+		}
+		return nil, err
+	}
+	ecfg.Broker = broker
 	if cfg.Demo {
 		demo, err := demoHandler(cfg.Path, cfg.JWTCookieName)
 		if err != nil {
@@ -108,7 +116,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	var engine *wse.Server // set below, before the listener serves
 	ecfg.Fallback = withProbes(func() string { return monitor.Status(engine) }, ecfg.Fallback)
-	engine, err := wse.NewServer(ecfg)
+	engine, err = wse.NewServer(ecfg)
 	if err != nil {
 		if hk != nil {
 			hk.Close()
@@ -216,7 +224,7 @@ func (s *Server) Start() error {
 	}()
 	s.startJWKS()
 	s.log.Info("wse-server listening", "websocket", s.WebSocketURL(), "api", "http://"+ln.Addr().String(),
-		"cluster", s.engine.ClusterAddr(),
+		"cluster", s.engine.ClusterAddr(), "broker", s.cfg.Broker, "node", s.engine.NodeID(),
 		"auth", s.cfg.jwtEnabled(), "presence", s.cfg.Presence, "recovery", s.cfg.Recovery)
 	return nil
 }

@@ -207,10 +207,12 @@ func runFanout(o *options, cl *client, r *Result, deadline time.Time) error {
 }
 
 // awaitCluster polls the publishing node's /health until it reports a
-// cluster link (bounded: 10 s); errClusterUnavailable otherwise.
+// cluster link or a connected broker (bounded: 10 s);
+// errClusterUnavailable otherwise.
 func awaitCluster(api string) error {
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
-		if b, err := httpGet(api + "/health"); err == nil && bytes.Contains(b, []byte(`"cluster_connected":true`)) {
+		if b, err := httpGet(api + "/health"); err == nil && (bytes.Contains(b, []byte(`"cluster_connected":true`)) ||
+			bytes.Contains(b, []byte(`"connected":true`))) {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond) // polling with a deadline
