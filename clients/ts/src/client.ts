@@ -150,7 +150,7 @@ function newStats(): ConnectionStats {
   return {
     messagesReceived: 0, messagesSent: 0, framesReceived: 0, bytesReceived: 0,
     duplicatesDropped: 0, gapsDetected: 0, recoveryRequests: 0, missedData: 0, decodeErrors: 0,
-    connects: 0, reconnectAttempts: 0,
+    connects: 0, reconnectAttempts: 0, pongsReceived: 0,
     latency: 0, avgLatency: 0, minLatency: 0, maxLatency: 0,
     endpoint: '', connectionId: '', encrypted: false, connectedAt: 0,
   };
@@ -820,6 +820,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     if (!Number.isFinite(sent) || sent <= 0) return;
     const rtt = Math.max(0, Date.now() - sent);
     const s = this._stats;
+    s.pongsReceived++;
     s.latency = rtt;
     this.latencyTotal += rtt;
     this.latencyCount++;

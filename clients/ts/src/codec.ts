@@ -97,12 +97,18 @@ export function parseText(text: string): WSEMessage | null {
   return normalize(v);
 }
 
-/** normalize checks that a decoded value is a message and fills `t`/`p` from `type`/`payload`. */
+/** normalize checks that a decoded value is a message and renames `type`/`payload` to `t`/`p` when those are absent. */
 export function normalize(v: unknown): WSEMessage | null {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
   const m = v as Record<string, unknown>;
-  if (m.t === undefined && typeof m.type === 'string') m.t = m.type;
-  if (m.p === undefined && m.payload !== undefined) m.p = m.payload;
+  if (m.t === undefined && typeof m.type === 'string') {
+    m.t = m.type;
+    delete m.type;
+  }
+  if (m.p === undefined && m.payload !== undefined) {
+    m.p = m.payload;
+    delete m.payload;
+  }
   if (typeof m.t !== 'string') return null;
   return m as WSEMessage;
 }

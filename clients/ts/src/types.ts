@@ -130,6 +130,8 @@ export interface ConnectionStats {
   connects: number;
   /** Reconnect attempts made. */
   reconnectAttempts: number;
+  /** PONG answers received to the client's own pings. */
+  pongsReceived: number;
   /** Round trip of the last ping, in ms (0 before the first PONG). */
   latency: number;
   /** Mean round trip, in ms. */
