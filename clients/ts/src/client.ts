@@ -697,6 +697,9 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       case 'presence_update':
         this.onPresence(m.t, p);
         break;
+      case 'presence_snapshot':
+        this.onPresenceSnapshot(p);
+        break;
       case 'batch':
         if (Array.isArray(p.messages)) {
           for (const e of p.messages) {
@@ -845,6 +848,21 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     const action = type === 'presence_join' ? 'join' : type === 'presence_leave' ? 'leave' : 'update';
     const change = this.presence(p.topic).apply(action, p.user_id, (p.data ?? {}) as Record<string, unknown>);
     if (change) this.emit('presence', change);
+  }
+
+  /**
+   * onPresenceSnapshot replaces a topic's member list from
+   * `{"t":"presence_snapshot","p":{"topic","members":{user_id:{data}}}}`,
+   * the shape of the control API's `GET /api/presence/{topic}`, so an
+   * application can send a newcomer the members present before it joined.
+   */
+  private onPresenceSnapshot(p: Record<string, any>): void {
+    if (typeof p.topic !== 'string' || p.members === null || typeof p.members !== 'object') return;
+    const members = Object.entries(p.members as Record<string, { data?: Record<string, unknown> }>).map(([userId, m]) => ({
+      userId,
+      data: (m?.data ?? {}) as Record<string, unknown>,
+    }));
+    this.presence(p.topic).reset(members);
   }
 
   // ---- subscriptions --------------------------------------------------------
