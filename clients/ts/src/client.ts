@@ -724,7 +724,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
 
   private onPublication(pub: Publication): void {
     const ctx = this.ctx;
-    ctx.now = Date.now();
+    ctx.now = this.lastReceived;
     this.ensure(pub.stamp.topic).accept(pub, ctx);
   }
 
