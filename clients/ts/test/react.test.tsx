@@ -109,3 +109,9 @@ describe('React hooks', () => {
     await until(async () => expect((await call(srv, '/api/connections')).count).toBe(0));
   });
 });
+
+it('runs on the React major this project aliases', async () => {
+  const { version } = await import('react');
+  expect(['18', '19']).toContain(version.split('.')[0]);
+  console.log(`React ${version}`);
+});
