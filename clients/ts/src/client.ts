@@ -935,7 +935,10 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       const left = strings(p.unsubscribed_topics ?? p.success_topics);
       for (const t of left) {
         const sub = this.subs.get(t);
-        if (sub && !sub.wanted) sub.forget();
+        if (sub && !sub.wanted) {
+          sub.forget();
+          this.presences.get(t)?.reset([]); // no presence messages come for a topic left
+        }
         this.resolve(t, true, true, '');
       }
       this.changed();
