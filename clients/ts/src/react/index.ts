@@ -187,7 +187,11 @@ export function useWSE(token?: string, initialTopics?: string[], config?: UseWSE
       endpoints: c.endpoints && c.endpoints.length > 0 ? c.endpoints : defaultEndpoints(),
       token,
       encryption: c.encryption ?? security?.encryptionEnabled ?? false,
-      refreshAuthToken: () => cfgRef.current?.refreshAuthToken?.(),
+      refreshAuthToken: () => {
+        const refresh = cfgRef.current?.refreshAuthToken;
+        if (!refresh) throw new Error('no refreshAuthToken in the config');
+        return refresh();
+      },
     });
     registerHandlers?.(made.messageProcessor);
     return made;
