@@ -189,6 +189,19 @@ describe('WSEClient against wse-server', () => {
     expect(c.stats.reconnectAttempts).toBe(0);
   });
 
+  it('disconnects and reconnects cleanly while a socket is still connecting', async () => {
+    const srv = await startServer();
+    const c = client(srv);
+    c.connect();
+    c.reconnect(); // drops the connecting socket
+    c.disconnect();
+    c.connect();
+    await waitFor('connected', () => c.state === ConnectionState.CONNECTED);
+    c.disconnect();
+    expect(c.state).toBe(ConnectionState.DISCONNECTED);
+    await new Promise((r) => setTimeout(r, 100)); // the dropped sockets' errors, if any, come now
+  });
+
   it('fails over to the next endpoint', async () => {
     const srv = await startServer();
     const dead = await startServer();
