@@ -108,6 +108,22 @@ describe('handshake', () => {
   });
 });
 
+describe('encryption failures', () => {
+  it('stops with KEY_EXCHANGE_FAILED when the server key is unusable', async () => {
+    const c = make({ encryption: true });
+    const errors: string[] = [];
+    c.on('error', (e) => errors.push(e.code));
+    c.connect();
+    const ws = FakeSocket.last!;
+    ws.open({ encryption: true });
+    await until(() => ws.types().includes('client_hello'));
+    ws.push({ c: 'WSE', t: 'server_hello', p: { encryption_public_key: 'AAAA' } });
+    await until(() => c.state === ConnectionState.ERROR);
+    expect(errors).toContain('KEY_EXCHANGE_FAILED');
+    expect(ws.types()).not.toContain('subscription_update');
+  });
+});
+
 describe('close-code policy', () => {
   const cases: [number, ConnectionState][] = [
     [1000, ConnectionState.DISCONNECTED],

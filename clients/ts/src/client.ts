@@ -809,9 +809,17 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       features: { compression: true, encryption: false, batching: false, recovery: this.recoverable },
     };
     if (this.config.encryption) {
+      let kx: KeyExchange | undefined;
+      let why = 'the server does not offer encryption';
       if (this._features.encryption) {
-        const kx = await KeyExchange.create();
-        if (g !== this.gen) return;
+        try {
+          kx = await KeyExchange.create();
+        } catch (err) {
+          why = (err as Error)?.message ?? String(err); // no Web Crypto here (an insecure page)
+        }
+      }
+      if (g !== this.gen) return;
+      if (kx) {
         this.kx = kx;
         hello.features = { ...(hello.features as object), encryption: true };
         hello.encryption_public_key = kx.publicKey;
@@ -819,7 +827,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
         return; // ready once server_hello brings the server's key
       }
       if (this.config.requireEncryption ?? true) {
-        this.failEncryption('wse: the server does not offer encryption');
+        this.failEncryption(why.startsWith('wse: ') ? why : `wse: ${why}`);
         return;
       }
     }
@@ -838,7 +846,13 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       return;
     }
     const g = this.gen;
-    const session = await kx.complete(key);
+    let session: E2ESession;
+    try {
+      session = await kx.complete(key);
+    } catch (err) {
+      if (g === this.gen) this.failEncryption(`wse: cannot use the server's encryption key: ${(err as Error)?.message ?? err}`);
+      return;
+    }
     if (g !== this.gen) return;
     this.session = session;
     this._stats.encrypted = true;
