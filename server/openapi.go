@@ -54,7 +54,8 @@ var apiOperations = []apiOperation{
 	{method: "POST", path: "/api/broadcast_all_bytes", summary: "Send a binary frame to every connection of this node", response: "{delivered}", body: []apiField{
 		{"data", "base64", true, "the bytes, base64"}}},
 	{method: "POST", path: "/api/send", summary: "Send text to one connection, unchanged", response: "{ok}", body: []apiField{
-		{"conn_id", "string", true, "connection id"}, {"data", "any", true, "JSON object, array or string"}}},
+		{"conn_id", "string", true, "connection id"}, {"data", "any", true, "JSON object, array or string"},
+		{"event", "boolean", false, "send data (an object with t and p) through SendEvent: enveloped, compressed, MessagePack or sealed as the connection negotiated"}}},
 	{method: "POST", path: "/api/send_event", summary: "Send an event in the WSE envelope (id, ts, seq; compressed over the threshold)", response: "{bytes}", body: []apiField{
 		{"conn_id", "string", true, "connection id"}, {"event", "object", true, `{"t": …, "p": …}`}}},
 	{method: "POST", path: "/api/send_bytes", summary: "Send a binary frame to one connection", response: "{ok}", body: []apiField{
@@ -62,9 +63,11 @@ var apiOperations = []apiOperation{
 	{method: "POST", path: "/api/subscribe", summary: "Subscribe a connection, with presence and recovery", response: "{ok} or {recovery}", body: []apiField{
 		{"conn_id", "string", true, "connection id"}, {"topics", "array:string", true, "topics"},
 		{"presence", "object", false, "presence data"}, {"recover", "boolean", false, "replay missed messages"},
-		{"epoch", "string", false, "position to recover from"}, {"offset", "integer", false, "position to recover from"}}},
+		{"epoch", "string", false, "position to recover from"}, {"offset", "integer", false, "position to recover from"},
+		{"queue_group", "string", false, "join this queue group of the topics instead (docs/subscriptions.md)"}}},
 	{method: "POST", path: "/api/unsubscribe", summary: "Unsubscribe a connection from some or all topics", response: "{ok}", body: []apiField{
-		{"conn_id", "string", true, "connection id"}, {"topics", "array:string", false, "absent = every topic"}}},
+		{"conn_id", "string", true, "connection id"}, {"topics", "array:string", false, "absent = every topic"},
+		{"queue_group", "string", false, "leave this queue group of the topics instead (topics required)"}}},
 	{method: "POST", path: "/api/set_topic_acl", summary: "Add topic rules to a connection's ACL", response: "{ok}", body: []apiField{
 		{"conn_id", "string", true, "connection id"}, {"allow", "array:string", false, "allow globs"},
 		{"deny", "array:string", false, "deny globs"}}},
