@@ -23,6 +23,8 @@ const (
 	DefaultIdleTimeout             = 60 * time.Second
 	DefaultMaxOutboundQueueBytes   = 16 << 20
 	DefaultMaxInboundQueueSize     = 131072
+	DefaultMaxInboundQueueBytes    = 64 << 20
+	DefaultMaxTotalOutboundBytes   = 1 << 30
 	DefaultRateLimitCapacity       = 100000
 	DefaultRateLimitRefill         = 10000
 	DefaultHandshakeTimeout        = 10 * time.Second
@@ -96,6 +98,13 @@ type Config struct {
 	// MaxOutboundQueueBytes bounds each connection's pending outbound bytes
 	// (default 16 MiB).
 	MaxOutboundQueueBytes int
+	// MaxTotalOutboundBytes bounds the pending outbound bytes of all
+	// connections together, each connection's share counted in full (a
+	// frame fanned out to n connections counts n times; default 1 GiB).
+	// Over it, a connection holding more than MaxOutboundQueueBytes/16 that
+	// is sent a message is closed with 4429 at once (it reconnects and
+	// recovers); connections that keep up are not affected.
+	MaxTotalOutboundBytes int64
 	// SocketSendBuffer, when positive, fixes each connection's kernel send
 	// buffer (SO_SNDBUF) in bytes; 0 leaves it to the kernel's autotuning,
 	// which lets a client that stops reading hold up to 4 MiB of kernel
@@ -109,6 +118,10 @@ type Config struct {
 	WriteDelay time.Duration
 	// MaxInboundQueueSize bounds the event queue (default 131072).
 	MaxInboundQueueSize int
+	// MaxInboundQueueBytes bounds the heap bytes held by queued events
+	// (Event.Size; default 64 MiB). Over it, or over MaxInboundQueueSize,
+	// new events are dropped and counted (InboundDropped).
+	MaxInboundQueueBytes int64
 	// RateLimitCapacity and RateLimitRefill configure the inbound token bucket
 	// per connection, one token per message (defaults 100000 and 10000/s).
 	RateLimitCapacity float64
@@ -239,6 +252,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxInboundQueueSize == 0 {
 		c.MaxInboundQueueSize = DefaultMaxInboundQueueSize
 	}
+	if c.MaxTotalOutboundBytes == 0 {
+		c.MaxTotalOutboundBytes = DefaultMaxTotalOutboundBytes
+	}
+	if c.MaxInboundQueueBytes == 0 {
+		c.MaxInboundQueueBytes = DefaultMaxInboundQueueBytes
+	}
 	if c.RateLimitCapacity == 0 {
 		c.RateLimitCapacity = DefaultRateLimitCapacity
 	}
@@ -305,6 +324,10 @@ func (c Config) validate() error {
 		return bad("SocketSendBuffer", "must not be negative")
 	case c.MaxInboundQueueSize < 0:
 		return bad("MaxInboundQueueSize", "must not be negative")
+	case c.MaxTotalOutboundBytes < 0:
+		return bad("MaxTotalOutboundBytes", "must not be negative")
+	case c.MaxInboundQueueBytes < 0:
+		return bad("MaxInboundQueueBytes", "must not be negative")
 	case c.RateLimitCapacity < 0 || c.RateLimitRefill < 0:
 		return bad("RateLimitCapacity", "capacity and refill must not be negative")
 	case c.HandshakeTimeout < 0:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/wse-go/wse/cluster"
 	"github.com/wse-go/wse/internal/ring"
+	"github.com/wse-go/wse/internal/wsconn"
 	"sync/atomic"
 	"time"
 )
@@ -64,6 +65,12 @@ type Metrics struct {
 	Health
 	// Topics is the number of topics with at least one local subscriber.
 	Topics int `json:"topics"`
+	// Refusals counts refusals by reason (RefusalReasons): HTTP statuses
+	// before the upgrade, close codes, error frames and failed topics.
+	Refusals map[string]uint64 `json:"refusals"`
+	// InboundQueueBytes is the heap estimate (Event.Size) of the events
+	// waiting in the inbound queue, bounded by MaxInboundQueueBytes.
+	InboundQueueBytes int64 `json:"inbound_queue_bytes"`
 	// HandshakesTotal counts upgrade requests on the WebSocket path.
 	HandshakesTotal uint64 `json:"handshakes_total"`
 	// ConnectionsAccepted counts registered connections.
@@ -92,7 +99,8 @@ type Metrics struct {
 	SlowConsumerCloses uint64 `json:"slow_consumer_closes_total"`
 	// IdleCloses counts connections closed with 4408.
 	IdleCloses uint64 `json:"idle_closes_total"`
-	// Oversized counts messages over MaxMessageSize.
+	// Oversized counts messages over MaxMessageSize: frames and messages
+	// refused by the frame parser (1009) and inflated "C:" messages.
 	Oversized uint64 `json:"oversized_total"`
 	// InvalidMessages counts malformed protocol messages.
 	InvalidMessages uint64 `json:"invalid_messages_total"`
@@ -166,6 +174,8 @@ func (s *Server) Metrics() Metrics {
 		ClusterHandshakeFailures: cs.HandshakeFailures,
 		Health:                   s.HealthSnapshot(),
 		Topics:                   s.hub.topicCount(),
+		InboundQueueBytes:        s.in.bytes.Load(),
+		Refusals:                 s.refusalCounts(t),
 		HandshakesTotal:          s.stats.handshakes.Load(),
 		ConnectionsAccepted:      s.stats.accepted.Load(),
 		ConnectionsRejected:      s.stats.rejected.Load(),
@@ -180,7 +190,7 @@ func (s *Server) Metrics() Metrics {
 		SlowConsumerDrops:        s.stats.slowConsumerDrops.Load(),
 		SlowConsumerCloses:       s.stats.slowConsumerCloses.Load(),
 		IdleCloses:               s.stats.idleCloses.Load(),
-		Oversized:                s.stats.oversized.Load(),
+		Oversized:                s.stats.oversized.Load() + t.Refused[wsconn.CloseMessageTooBig],
 		InvalidMessages:          s.stats.invalidMessages.Load(),
 		Recoveries:               s.stats.recoveries.Load(),
 		Recovered:                s.stats.recovered.Load(),

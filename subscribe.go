@@ -236,6 +236,9 @@ func (s *Server) handleSubscription(c *conn, msg map[string]any) {
 			}
 		}
 		granted, reply.FailedTopics = s.fitLimit(c, granted, reply.FailedTopics)
+		for _, f := range reply.FailedTopics {
+			s.refuse(refusalOfCode(f.Code))
+		}
 		if req.Recover {
 			reply.Recovery = make(map[string]protocol.RecoveryResult, len(granted))
 		}
@@ -296,7 +299,14 @@ func (s *Server) fitLimit(c *conn, granted []string, failed []protocol.FailedTop
 	return fits, failed
 }
 
-// sendError sends an error message to c.
+// sendError sends an error message to c and counts it as a refusal of
+// its code's reason.
 func (s *Server) sendError(c *conn, code, message string) {
+	s.sendRefusal(c, refusalOfCode(code), code, message)
+}
+
+// sendRefusal counts refusal r and sends an error message to c.
+func (s *Server) sendRefusal(c *conn, r refusal, code, message string) {
+	s.refuse(r)
 	s.sendPlain(c, protocol.Error(code, message, 0, timeNow()))
 }

@@ -30,6 +30,8 @@ type Source interface {
 	Presence(topic string) map[string]wse.Member
 	// PresenceStats returns the presence counts of topic.
 	PresenceStats(topic string) wse.PresenceStats
+	// Refusals returns the refusal counts by reason.
+	Refusals() map[string]uint64
 }
 
 var _ Source = (*wse.Server)(nil)
@@ -125,8 +127,26 @@ func (m *Monitor) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/api/presence/{topic}/stats", Allow(http.MethodGet, m.presenceStats))
 }
 
+// HealthBody is the body of GET /health: the engine's health snapshot (the
+// original's health_snapshot() keys) and a summary of its refusals.
+type HealthBody struct {
+	wse.Health
+	// RefusalsTotal is the number of refusals of every reason.
+	RefusalsTotal uint64 `json:"refusals_total"`
+	// Refusals holds the reasons with at least one refusal (all of them in
+	// wse_refusals_total on /metrics).
+	Refusals map[string]uint64 `json:"refusals"`
+}
+
 func (m *Monitor) health(w http.ResponseWriter, _ *http.Request) {
-	WriteJSON(w, http.StatusOK, m.src.HealthSnapshot())
+	body := HealthBody{Health: m.src.HealthSnapshot(), Refusals: map[string]uint64{}}
+	for reason, n := range m.src.Refusals() {
+		if n > 0 {
+			body.Refusals[reason] = n
+			body.RefusalsTotal += n
+		}
+	}
+	WriteJSON(w, http.StatusOK, body)
 }
 
 // ConnectionList is the body of GET /api/connections.

@@ -228,3 +228,18 @@ func pollEvents(t *testing.T, srv *Server, key, connID string, want int) []map[s
 	}
 	return got
 }
+
+// scrape returns the text of GET /metrics.
+func scrape(t *testing.T, srv *Server) string {
+	t.Helper()
+	resp, err := httpClient.Get("http://" + srv.APIAddr() + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	return string(raw)
+}

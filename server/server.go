@@ -75,7 +75,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		cfg:      cfg,
 		log:      log,
 		engine:   engine,
-		events:   newEventBuffer(cfg.EventsBufferSize),
+		events:   newEventBuffer(cfg.EventsBufferSize, cfg.EventsBufferBytes, cfg.EventsBufferBeforePoll),
 		stopPump: make(chan struct{}),
 		pumpDone: make(chan struct{}),
 	}
@@ -85,6 +85,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			Value: func() float64 { return float64(s.events.discarded.Load()) }},
 		{Name: "wse_api_events_buffered", Help: "Events waiting in the /api/events buffer.", Type: monitor.Gauge,
 			Value: func() float64 { return float64(s.events.len()) }},
+		{Name: "wse_api_events_buffered_bytes", Help: "Bytes held by the events waiting in the /api/events buffer.", Type: monitor.Gauge,
+			Value: func() float64 { return float64(s.events.size()) }},
+		{Name: "wse_api_events_skipped_total", Help: "Events not buffered because /api/events had not been polled yet.", Type: monitor.Counter,
+			Value: func() float64 { return float64(s.events.skipped.Load()) }},
 	}})
 	if err != nil {
 		return nil, err
