@@ -99,7 +99,7 @@ func New(cfg Config, d Delegate) (*Node, error) {
 		d:         d,
 		log:       cfg.Logger,
 		id:        cfg.NodeID,
-		dlq:       newDeadLetters(cfg.DLQSize),
+		dlq:       newDeadLetters(cfg.DLQSize, cfg.DLQBytes),
 		peers:     make(map[string]*peer),
 		targets:   make(map[string]*target),
 		pending:   make(map[net.Conn]struct{}),

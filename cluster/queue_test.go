@@ -98,7 +98,7 @@ func TestPublishAbovePeerFrameCapIsDeadLettered(t *testing.T) {
 
 func TestDeadLettersKeepNewest(t *testing.T) {
 	t.Parallel()
-	q := newDeadLetters(3)
+	q := newDeadLetters(3, 1<<20)
 	for i := range 5 {
 		q.add(DLQEntry{Topic: fmt.Sprint(i)})
 	}
@@ -114,5 +114,54 @@ func TestDeadLettersKeepNewest(t *testing.T) {
 	q.add(DLQEntry{Topic: "x"})
 	if got := q.drain(); len(got) != 1 || got[0].Topic != "x" {
 		t.Fatalf("after drain: %v", got)
+	}
+}
+
+func TestDeadLettersAreBoundedInBytes(t *testing.T) {
+	t.Parallel()
+	q := newDeadLetters(100, 10<<10)
+	for i := range 10 {
+		q.add(DLQEntry{Topic: fmt.Sprint(i), Payload: make([]byte, 3<<10)})
+	}
+	got := q.drain()
+	if len(got) != 3 || got[0].Topic != "7" {
+		t.Fatalf("kept %d entries from %q, want the newest 3 (10 KiB of 3 KiB payloads)", len(got), got[0].Topic)
+	}
+	q.add(DLQEntry{Topic: "huge", Payload: make([]byte, 64<<10), Err: ErrQueueFull})
+	got = q.drain()
+	if len(got) != 1 || got[0].Payload != nil || got[0].Topic != "huge" || !errors.Is(got[0].Err, ErrQueueFull) {
+		t.Fatalf("oversized entry kept as %+v, want its record without payload", got)
+	}
+}
+
+func TestSlowPeerQueueIsBoundedInBytes(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.SendQueueBytes = 1 << 20
+	cfg.Heartbeat = 200 * time.Millisecond
+	cfg.DeadAfter = 3 * time.Second
+	a := startNode(t, cfg, newTestDelegate())
+	f := dialFake(t, a.Addr())
+	f.handshake("stuck")
+	if err := f.write(encodeFrame(frameResync, 0, "", encodeTopicList([]string{"t"}))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Second, "fake up", func() bool { return wantsFrom(a, "stuck", "t") })
+	payload := make([]byte, 256<<10)
+	// 200 × 256 KiB = 50 MiB to a peer that never reads: with the count
+	// bound (65536 frames) alone the queue would take it all.
+	for range 200 {
+		a.Publish("t", payload)
+	}
+	s := a.Stats()
+	if s.MessagesDropped == 0 {
+		t.Fatalf("no drops after 50 MiB to a stuck peer with a 1 MiB queue: %+v", s)
+	}
+	for _, p := range a.Peers() {
+		// The queue holds at most the bound; the socket buffers and the
+		// writer's batch in flight hold the rest that got through.
+		if p.Queued*len(payload) > cfg.SendQueueBytes {
+			t.Fatalf("peer queue holds %d frames of 256 KiB, over the 1 MiB bound", p.Queued)
+		}
 	}
 }
