@@ -89,6 +89,26 @@ func (s *Server) ConnectCluster(cc ClusterConfig) error {
 	return nil
 }
 
+// ReloadClusterTLS replaces the cluster's mutual-TLS material with the
+// current contents of the given PEM files (the original's
+// reload_cluster_tls(cert, key, ca)). Peer links that are up stay up;
+// every link made afterwards, dialed or accepted, presents the new
+// certificate and verifies peers against the new CA bundle. Rotate a CA in
+// two steps across the cluster: first a bundle with the old and the new CA
+// on every node, then certificates signed by the new CA. Nothing changes on
+// error. It fails without a cluster (ErrNoCluster) or on a cluster
+// started without TLS (wrapping cluster.ErrNoTLS).
+func (s *Server) ReloadClusterTLS(certFile, keyFile, caFile string) error {
+	n := s.clusterNode()
+	if n == nil {
+		return ErrNoCluster
+	}
+	if err := n.ReloadTLS(caFile, certFile, keyFile); err != nil {
+		return fmt.Errorf("wse: reload cluster TLS: %w", err)
+	}
+	return nil
+}
+
 // clusterNode returns the cluster node, or nil without a cluster.
 func (s *Server) clusterNode() *cluster.Node {
 	s.clusterMu.Lock()

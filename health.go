@@ -124,6 +124,8 @@ type Metrics struct {
 	ClusterBadFrames uint64 `json:"cluster_bad_frames_total"`
 	// ClusterHandshakeFailures counts peer links refused before they came up.
 	ClusterHandshakeFailures uint64 `json:"cluster_handshake_failures_total"`
+	// ClusterTLSReloads counts successful ReloadClusterTLS calls.
+	ClusterTLSReloads uint64 `json:"cluster_tls_reloads_total"`
 }
 
 // HealthSnapshot returns the health snapshot.
@@ -172,6 +174,7 @@ func (s *Server) Metrics() Metrics {
 		ClusterTLSRefused:        cs.TLSRefused,
 		ClusterBadFrames:         cs.BadFrames,
 		ClusterHandshakeFailures: cs.HandshakeFailures,
+		ClusterTLSReloads:        cs.TLSReloads,
 		Health:                   s.HealthSnapshot(),
 		Topics:                   s.hub.topicCount(),
 		InboundQueueBytes:        s.in.bytes.Load(),

@@ -19,7 +19,9 @@ type Node struct {
 	d   Delegate
 	log *slog.Logger
 	tls *tls.Config
-	id  string
+	// tlsState is the TLS material behind tls (nil without TLS).
+	tlsState *tlsState
+	id       string
 	// ctx is canceled by Stop; it bounds dials and handshakes.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -108,7 +110,7 @@ func New(cfg Config, d Delegate) (*Node, error) {
 		departed:  make(map[string]struct{}),
 	}
 	if cfg.TLSCA != "" {
-		if n.tls, err = loadTLS(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey); err != nil {
+		if n.tls, n.tlsState, err = loadTLS(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey); err != nil {
 			return nil, err
 		}
 	}
@@ -434,6 +436,7 @@ func (n *Node) Stats() Stats {
 		BadFrames:         st.badFrames.Load(),
 		HandshakeFailures: st.handshakeFailures.Load(),
 		TLSRefused:        st.tlsRefused.Load(),
+		TLSReloads:        st.tlsReloads.Load(),
 		DLQSize:           n.dlq.size(),
 	}
 	for _, l := range n.route.Load().links {

@@ -34,6 +34,8 @@ type Stats struct {
 	// TLSRefused counts TLS handshakes that failed, including peers whose
 	// certificate is not signed by the cluster CA.
 	TLSRefused uint64
+	// TLSReloads counts successful ReloadTLS calls.
+	TLSReloads uint64
 	// DLQSize is the current number of entries in the dead-letter queue.
 	DLQSize int
 	// PeersConnected is the current number of peers with a link up.
@@ -47,6 +49,7 @@ type counters struct {
 	framesSent, framesReceived           atomic.Uint64
 	reconnects, unknownFrames, badFrames atomic.Uint64
 	handshakeFailures, tlsRefused        atomic.Uint64
+	tlsReloads                           atomic.Uint64
 }
 
 // DLQEntry is one message that could not be sent to a peer.

@@ -81,6 +81,7 @@ func newCollector(src Source) *collector {
 	counter("wse_cluster_tls_refused_total", "Cluster peer TLS handshakes refused.", func(m *wse.Metrics) uint64 { return m.ClusterTLSRefused })
 	counter("wse_cluster_bad_frames_total", "Cluster links closed for a malformed or oversized frame.", func(m *wse.Metrics) uint64 { return m.ClusterBadFrames })
 	counter("wse_cluster_handshake_failures_total", "Cluster links refused before they came up.", func(m *wse.Metrics) uint64 { return m.ClusterHandshakeFailures })
+	counter("wse_cluster_tls_reloads_total", "Cluster TLS material reloads (SIGHUP, ReloadClusterTLS).", func(m *wse.Metrics) uint64 { return m.ClusterTLSReloads })
 	counter("wse_cluster_unknown_message_types_total", "Cluster frames of unknown type.", func(m *wse.Metrics) uint64 { return m.ClusterUnknownMessageTypes })
 	return c
 }

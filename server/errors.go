@@ -10,4 +10,7 @@ var (
 	ErrInvalidConfig = errors.New("server: invalid config")
 	// ErrAlreadyStarted reports Start on a server that was started before.
 	ErrAlreadyStarted = errors.New("server: already started")
+	// ErrNoClusterTLS reports ReloadTLS on a server without cluster TLS
+	// settings.
+	ErrNoClusterTLS = errors.New("server: no cluster TLS configured")
 )

@@ -165,6 +165,20 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// ReloadTLS re-reads the cluster TLS files (--tls-ca, --tls-cert,
+// --tls-key) and puts them in force for every later peer link; links that
+// are up stay up (wse.Server.ReloadClusterTLS). wse-server calls it on
+// SIGHUP. On error the material in force is kept.
+func (s *Server) ReloadTLS() error {
+	if s.cfg.TLSCA == "" {
+		return fmt.Errorf("server: reload TLS: %w", ErrNoClusterTLS)
+	}
+	if err := s.engine.ReloadClusterTLS(s.cfg.TLSCert, s.cfg.TLSKey, s.cfg.TLSCA); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
+
 // Addr returns the WebSocket listener's address, or "" before Start.
 func (s *Server) Addr() string { return s.engine.Addr() }
 
