@@ -239,6 +239,23 @@ func (d *clusterDelegate) OnPeerDown(id string) {
 	s.dropRemotePresence(id, nil)
 }
 
+var _ cluster.GapDelegate = (*clusterDelegate)(nil)
+
+// OnLinkGap starts a new recovery epoch for every topic: messages from the
+// peer may have been lost on the way, and this node's offsets would run on
+// over the hole. Subscribers see their epoch end and report missed data
+// (EventMissedData in the clients) rather than lose messages silently.
+func (d *clusterDelegate) OnLinkGap(id string) {
+	s := (*Server)(d)
+	if s.ring == nil {
+		return
+	}
+	n := s.ring.Renew()
+	s.stats.clusterEpochRenewals.Add(1)
+	s.cfg.Logger.Warn("wse: cluster link to a peer lost or regained: recovery epochs renewed, subscribers will see a gap",
+		"peer", id, "buffers", n)
+}
+
 // LocalTopics lists topics with local subscribers, for a RESYNC.
 func (d *clusterDelegate) LocalTopics() []string { return (*Server)(d).hub.topicNames() }
 

@@ -32,6 +32,8 @@ type counters struct {
 	encryptedConns      atomic.Uint64
 	keyExchangeFailures atomic.Uint64
 	decryptFailures     atomic.Uint64
+	// clusterEpochRenewals counts OnLinkGap renewals of the recovery epochs.
+	clusterEpochRenewals atomic.Uint64
 }
 
 // Health is the health snapshot; its JSON field names are the seed's
@@ -126,6 +128,11 @@ type Metrics struct {
 	ClusterHandshakeFailures uint64 `json:"cluster_handshake_failures_total"`
 	// ClusterTLSReloads counts successful ReloadClusterTLS calls.
 	ClusterTLSReloads uint64 `json:"cluster_tls_reloads_total"`
+	// ClusterLinkGaps counts peer links lost without SHUTDOWN or regained
+	// after that (messages may have been lost); ClusterEpochRenewals the
+	// times this node renewed its recovery epochs for it.
+	ClusterLinkGaps      uint64 `json:"cluster_link_gaps_total"`
+	ClusterEpochRenewals uint64 `json:"cluster_epoch_renewals_total"`
 }
 
 // HealthSnapshot returns the health snapshot.
@@ -175,6 +182,8 @@ func (s *Server) Metrics() Metrics {
 		ClusterBadFrames:         cs.BadFrames,
 		ClusterHandshakeFailures: cs.HandshakeFailures,
 		ClusterTLSReloads:        cs.TLSReloads,
+		ClusterLinkGaps:          cs.LinkGaps,
+		ClusterEpochRenewals:     s.stats.clusterEpochRenewals.Load(),
 		Health:                   s.HealthSnapshot(),
 		Topics:                   s.hub.topicCount(),
 		InboundQueueBytes:        s.in.bytes.Load(),

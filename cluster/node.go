@@ -437,6 +437,7 @@ func (n *Node) Stats() Stats {
 		HandshakeFailures: st.handshakeFailures.Load(),
 		TLSRefused:        st.tlsRefused.Load(),
 		TLSReloads:        st.tlsReloads.Load(),
+		LinkGaps:          st.linkGaps.Load(),
 		DLQSize:           n.dlq.size(),
 	}
 	for _, l := range n.route.Load().links {
@@ -563,10 +564,12 @@ func (n *Node) linkReady(l *link) {
 		p.timer.Stop()
 		p.timer = nil
 	}
+	regained := false
 	if _, ok := n.departed[p.id]; ok || p.lost {
 		delete(n.departed, p.id)
 		p.lost = false
 		n.stats.reconnects.Add(1)
+		regained = true
 	}
 	wasUp := p.up
 	p.up = true
@@ -577,13 +580,30 @@ func (n *Node) linkReady(l *link) {
 	if !wasUp {
 		n.d.OnPeerUp(l.peerID)
 	}
+	if regained {
+		n.linkGap(l.peerID)
+	}
 	n.gossip(l)
+}
+
+// linkGap tells a GapDelegate that messages with peer may have been lost.
+func (n *Node) linkGap(peer string) {
+	n.stats.linkGaps.Add(1)
+	if g, ok := n.d.(GapDelegate); ok {
+		g.OnLinkGap(peer)
+	}
 }
 
 // detach removes a finished link. If it was the peer's link and the peer
 // was up, OnPeerDown follows at once for a SHUTDOWN, or DeadAfter after the
 // link's last frame unless a new link is ready by then.
 func (n *Node) detach(l *link) {
+	gap := false
+	defer func() { // after the unlock below
+		if gap {
+			n.linkGap(l.peerID)
+		}
+	}()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	delete(n.retiring, l)
@@ -604,6 +624,7 @@ func (n *Node) detach(l *link) {
 	}
 	if l.ready.Load() {
 		p.lost = true
+		gap = !l.graceful.Load()
 	}
 	if !p.up {
 		if p.timer == nil {

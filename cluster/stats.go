@@ -36,6 +36,9 @@ type Stats struct {
 	TLSRefused uint64
 	// TLSReloads counts successful ReloadTLS calls.
 	TLSReloads uint64
+	// LinkGaps counts the times messages with a peer may have been lost: a
+	// ready link ended without SHUTDOWN, or came back after that.
+	LinkGaps uint64
 	// DLQSize is the current number of entries in the dead-letter queue.
 	DLQSize int
 	// PeersConnected is the current number of peers with a link up.
@@ -49,7 +52,7 @@ type counters struct {
 	framesSent, framesReceived           atomic.Uint64
 	reconnects, unknownFrames, badFrames atomic.Uint64
 	handshakeFailures, tlsRefused        atomic.Uint64
-	tlsReloads                           atomic.Uint64
+	tlsReloads, linkGaps                 atomic.Uint64
 }
 
 // DLQEntry is one message that could not be sent to a peer.

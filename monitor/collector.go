@@ -82,6 +82,8 @@ func newCollector(src Source) *collector {
 	counter("wse_cluster_bad_frames_total", "Cluster links closed for a malformed or oversized frame.", func(m *wse.Metrics) uint64 { return m.ClusterBadFrames })
 	counter("wse_cluster_handshake_failures_total", "Cluster links refused before they came up.", func(m *wse.Metrics) uint64 { return m.ClusterHandshakeFailures })
 	counter("wse_cluster_tls_reloads_total", "Cluster TLS material reloads (SIGHUP, ReloadClusterTLS).", func(m *wse.Metrics) uint64 { return m.ClusterTLSReloads })
+	counter("wse_cluster_link_gaps_total", "Peer links lost without SHUTDOWN or regained after that: messages may have been lost.", func(m *wse.Metrics) uint64 { return m.ClusterLinkGaps })
+	counter("wse_cluster_epoch_renewals_total", "Recovery epochs renewed after a link gap, so subscribers see the possible loss.", func(m *wse.Metrics) uint64 { return m.ClusterEpochRenewals })
 	counter("wse_cluster_unknown_message_types_total", "Cluster frames of unknown type.", func(m *wse.Metrics) uint64 { return m.ClusterUnknownMessageTypes })
 	return c
 }
