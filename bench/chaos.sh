@@ -249,10 +249,17 @@ exit_s=$(echo "$(date +%s.%N) - $t0" | bc)
 RUNNING="2 3"
 echo "restart: node1_connections_before=$conns1 exit_after_s=$exit_s drain_timeout=$DRAIN"
 awk -v e="$exit_s" -v d="${DRAIN%s}" 'BEGIN { exit !(e <= d + 1) }' || fail "restart: exit took ${exit_s}s"
+t0=$(date +%s%N)
+moved_ms=-1
+for _ in $(seq 1200); do
+	if [ "$(num 2 wse_connections)" = "$RESTART_CLIENTS" ]; then moved_ms=$(( ($(date +%s%N) - t0) / 1000000 )); break; fi
+	sleep 0.1
+done
+echo "restart: all $RESTART_CLIENTS clients on node 2 after ${moved_ms}ms"
+[ "$moved_ms" != -1 ] || fail "restart: clients did not all reach node 2"
 wait "$rfleet" && rfleet_rc=0 || rfleet_rc=$?
 tail -1 "$LOGS/restart.log"
 [ "$rfleet_rc" = 0 ] || fail "restart: $(tail -1 "$LOGS/restart.log" | cut -c1-60)"
-echo "restart: node2_connections_after=$(num 2 wse_connections)"
 
 for i in 2 3; do alive "$i" || fail "end: node $i died"; done
 if [ ${#FAILS[@]} -eq 0 ]; then
