@@ -25,6 +25,7 @@ const (
 	DefaultMaxInboundQueueSize     = 131072
 	DefaultMaxInboundQueueBytes    = 64 << 20
 	DefaultMaxTotalOutboundBytes   = 1 << 30
+	DefaultMaxInboundBufferBytes   = 256 << 20
 	DefaultRateLimitCapacity       = 100000
 	DefaultRateLimitRefill         = 10000
 	DefaultHandshakeTimeout        = 10 * time.Second
@@ -98,6 +99,13 @@ type Config struct {
 	// MaxOutboundQueueBytes bounds each connection's pending outbound bytes
 	// (default 16 MiB).
 	MaxOutboundQueueBytes int
+	// MaxInboundBufferBytes bounds the input all connections hold together
+	// in incomplete frames and fragmented messages, each at most
+	// MaxMessageSize (default 256 MiB). A connection whose buffer would
+	// take the total over it is closed with 1013 (try again later), so that
+	// clients stalling mid-message cannot make the server hold
+	// MaxConnections × MaxMessageSize.
+	MaxInboundBufferBytes int64
 	// MaxTotalOutboundBytes bounds the pending outbound bytes of all
 	// connections together, each connection's share counted in full (a
 	// frame fanned out to n connections counts n times; default 1 GiB).
@@ -252,6 +260,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxInboundQueueSize == 0 {
 		c.MaxInboundQueueSize = DefaultMaxInboundQueueSize
 	}
+	if c.MaxInboundBufferBytes == 0 {
+		c.MaxInboundBufferBytes = DefaultMaxInboundBufferBytes
+	}
 	if c.MaxTotalOutboundBytes == 0 {
 		c.MaxTotalOutboundBytes = DefaultMaxTotalOutboundBytes
 	}
@@ -324,6 +335,8 @@ func (c Config) validate() error {
 		return bad("SocketSendBuffer", "must not be negative")
 	case c.MaxInboundQueueSize < 0:
 		return bad("MaxInboundQueueSize", "must not be negative")
+	case c.MaxInboundBufferBytes < 0:
+		return bad("MaxInboundBufferBytes", "must not be negative")
 	case c.MaxTotalOutboundBytes < 0:
 		return bad("MaxTotalOutboundBytes", "must not be negative")
 	case c.MaxInboundQueueBytes < 0:

@@ -70,6 +70,9 @@ type Metrics struct {
 	// Refusals counts refusals by reason (RefusalReasons): HTTP statuses
 	// before the upgrade, close codes, error frames and failed topics.
 	Refusals map[string]uint64 `json:"refusals"`
+	// InboundBufferBytes is the input held in incomplete frames and
+	// fragmented messages over all connections (MaxInboundBufferBytes).
+	InboundBufferBytes int64 `json:"inbound_buffer_bytes"`
 	// InboundQueueBytes is the heap estimate (Event.Size) of the events
 	// waiting in the inbound queue, bounded by MaxInboundQueueBytes.
 	InboundQueueBytes int64 `json:"inbound_queue_bytes"`
@@ -187,6 +190,7 @@ func (s *Server) Metrics() Metrics {
 		Health:                   s.HealthSnapshot(),
 		Topics:                   s.hub.topicCount(),
 		InboundQueueBytes:        s.in.bytes.Load(),
+		InboundBufferBytes:       t.ReadBufferedBytes,
 		Refusals:                 s.refusalCounts(t),
 		HandshakesTotal:          s.stats.handshakes.Load(),
 		ConnectionsAccepted:      s.stats.accepted.Load(),

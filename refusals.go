@@ -39,6 +39,7 @@ const (
 	refusalIdleTimeout                    // 4408: nothing received for IdleTimeout
 	refusalSlowConsumer                   // 4429: outbound queue stayed over MaxOutboundQueueBytes
 	refusalOutputBudget                   // 4429: backed up while the process was over MaxTotalOutboundBytes
+	refusalInputBudget                    // 1013: incomplete input of all connections over MaxInboundBufferBytes
 	numRefusals
 )
 
@@ -66,6 +67,7 @@ var refusalNames = [numRefusals]string{
 	refusalIdleTimeout:     "idle_timeout",
 	refusalSlowConsumer:    "slow_consumer",
 	refusalOutputBudget:    "output_budget",
+	refusalInputBudget:     "input_budget",
 }
 
 // RefusalReasons returns every refusal reason label, in a fixed order.
@@ -119,5 +121,6 @@ func (s *Server) refusalCounts(t wsconn.Stats) map[string]uint64 {
 	out[refusalNames[refusalProtocolError]] += t.Refused[wsconn.CloseProtocolError]
 	out[refusalNames[refusalInvalidPayload]] += t.Refused[wsconn.CloseInvalidPayload]
 	out[refusalNames[refusalMessageTooBig]] += t.Refused[wsconn.CloseMessageTooBig]
+	out[refusalNames[refusalInputBudget]] += t.Refused[wsconn.CloseTryAgainLater]
 	return out
 }

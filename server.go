@@ -110,6 +110,7 @@ func NewServer(cfg Config) (*Server, error) {
 		MaxMessageSize:     cfg.MaxMessageSize,
 		MaxQueueBytes:      cfg.MaxOutboundQueueBytes,
 		MaxTotalQueueBytes: cfg.MaxTotalOutboundBytes,
+		MaxTotalReadBytes:  cfg.MaxInboundBufferBytes,
 		Pollers:            cfg.Pollers,
 		SendBufferSize:     cfg.SocketSendBuffer,
 		WriteDelay:         cfg.WriteDelay,

@@ -36,6 +36,7 @@ func newCollector(src Source) *collector {
 	}
 	gauge("wse_connections", "Open WebSocket connections.", func(m *wse.Metrics) float64 { return float64(m.Connections) })
 	gauge("wse_inbound_queue_depth", "Events waiting in the engine's inbound queue.", func(m *wse.Metrics) float64 { return float64(m.InboundQueueDepth) })
+	gauge("wse_inbound_buffer_bytes", "Bytes of incomplete client frames and messages held over all connections.", func(m *wse.Metrics) float64 { return float64(m.InboundBufferBytes) })
 	gauge("wse_inbound_queue_bytes", "Bytes held by the events in the engine's inbound queue.", func(m *wse.Metrics) float64 { return float64(m.InboundQueueBytes) })
 	gauge("wse_uptime_seconds", "Seconds since the engine started.", func(m *wse.Metrics) float64 { return m.UptimeSecs })
 	gauge("wse_topics", "Topics with at least one local subscriber.", func(m *wse.Metrics) float64 { return float64(m.Topics) })

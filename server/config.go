@@ -110,6 +110,9 @@ type Config struct {
 	// MaxTotalOutboundBytes bounds the pending outbound bytes of all
 	// connections together.
 	MaxTotalOutboundBytes int64
+	// MaxInboundBufferBytes bounds the incomplete input of all connections
+	// together.
+	MaxInboundBufferBytes int64
 	// Demo serves the demo page at / on the WebSocket listener.
 	Demo bool
 	// Pprof serves net/http/pprof at /debug/pprof/ on the control API.
@@ -255,6 +258,7 @@ func (c Config) engineConfig() wse.Config {
 		IdleTimeout:                   c.IdleTimeout,
 		MaxOutboundQueueBytes:         c.MaxOutboundQueueBytes,
 		MaxTotalOutboundBytes:         c.MaxTotalOutboundBytes,
+		MaxInboundBufferBytes:         c.MaxInboundBufferBytes,
 		SocketSendBuffer:              c.SocketSendBuffer,
 		WriteDelay:                    c.WriteDelay,
 		MaxInboundQueueSize:           c.MaxInboundQueueSize,

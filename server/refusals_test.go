@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -233,6 +234,30 @@ func TestEveryRefusalIsCountedByReason(t *testing.T) {
 			c.SocketSendBuffer = 16 << 10
 		}, func(t *testing.T, srv *Server) {
 			floodNonReader(t, srv, "slow_consumer")
+		}},
+		{"input_budget", func(c *Config) { c.MaxInboundBufferBytes = 64 << 10 }, func(t *testing.T, srv *Server) {
+			c := dial(t, srv, nil)
+			// A 200 KiB text frame (within --max-message-size) of which
+			// 150 KiB arrive: its buffer outgrows the 64 KiB budget.
+			header := []byte{0x81, 0xFF, 0, 0, 0, 0, 0, 3, 32, 0, 0, 0, 0, 0} // FIN text, masked (zero mask), length 200 KiB
+			if _, err := c.conn.Write(append(header, make([]byte, 150<<10)...)); err != nil {
+				t.Fatal(err)
+			}
+			// gobwas/ws refuses 1013 as a close code (it knows only
+			// 1000–1011), so the close frame is read by hand.
+			_ = c.conn.SetReadDeadline(time.Now().Add(waitTimeout))
+			h, err := ws.ReadHeader(c.rd)
+			if err != nil || h.OpCode != ws.OpClose || h.Length < 2 {
+				t.Fatalf("frame %+v, %v; want a close frame", h, err)
+			}
+			payload := make([]byte, h.Length)
+			if _, err := io.ReadFull(c.rd, payload); err != nil {
+				t.Fatal(err)
+			}
+			if code := int(payload[0])<<8 | int(payload[1]); code != 1013 {
+				t.Fatalf("close = %d, want 1013", code)
+			}
+			waitFor(t, "buffers released", func() bool { return srv.Engine().Metrics().InboundBufferBytes == 0 })
 		}},
 		{"output_budget", func(c *Config) {
 			anyTopics(c)

@@ -550,6 +550,8 @@ var settings = []setting{
 		set: size64Val(func(c *Config) *int64 { return &c.MaxInboundQueueBytes }, 1)},
 	{name: "max-total-outbound-bytes", kind: "size", def: "1GiB", usage: "pending outbound bytes of all connections (backed-up ones are closed 4429 over it)",
 		set: size64Val(func(c *Config) *int64 { return &c.MaxTotalOutboundBytes }, 1)},
+	{name: "max-inbound-buffer-bytes", kind: "size", def: "256MiB", usage: "incomplete client frames and messages held over all connections (over it: 1013)",
+		set: size64Val(func(c *Config) *int64 { return &c.MaxInboundBufferBytes }, 1)},
 	{name: "pprof", kind: "bool", def: "false", usage: "serve Go profiles at /debug/pprof/ on the control API (behind --api-key)",
 		set: boolVal(func(c *Config) *bool { return &c.Pprof })},
 	{name: "demo", kind: "bool", def: "true", usage: "serve the demo page at / on the WebSocket port",

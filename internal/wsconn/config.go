@@ -39,6 +39,12 @@ type Config struct {
 	// MaxQueueBytes bounds each connection's pending output in bytes.
 	// Default DefaultMaxQueueBytes.
 	MaxQueueBytes int
+	// MaxTotalReadBytes bounds the input all connections hold together in
+	// incomplete frames and fragmented messages (each at most
+	// MaxMessageSize). A connection whose buffer would take the total over
+	// it is closed with 1013 (try again later). Default 0: no engine-wide
+	// bound.
+	MaxTotalReadBytes int64
 	// MaxTotalQueueBytes bounds the pending output of all connections
 	// together, counted per connection (a frame shared by n connections
 	// counts n times). Over it, Enqueue refuses frames (ErrQueueFull) to
@@ -83,6 +89,8 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("%w: MaxMessageSize %d < 0", ErrInvalidConfig, cfg.MaxMessageSize)
 	case cfg.MaxQueueBytes < 0:
 		return cfg, fmt.Errorf("%w: MaxQueueBytes %d < 0", ErrInvalidConfig, cfg.MaxQueueBytes)
+	case cfg.MaxTotalReadBytes < 0:
+		return cfg, fmt.Errorf("%w: MaxTotalReadBytes %d < 0", ErrInvalidConfig, cfg.MaxTotalReadBytes)
 	case cfg.MaxTotalQueueBytes < 0:
 		return cfg, fmt.Errorf("%w: MaxTotalQueueBytes %d < 0", ErrInvalidConfig, cfg.MaxTotalQueueBytes)
 	case cfg.Pollers < 0 || cfg.Pollers > MaxPollers:

@@ -299,6 +299,8 @@ func (c *Conn) protocolError(code int) {
 		c.e.stats.refusedPayload.Add(1)
 	case CloseMessageTooBig:
 		c.e.stats.refusedTooBig.Add(1)
+	case CloseTryAgainLater:
+		c.e.stats.refusedBusy.Add(1)
 	}
 	c.discard = true
 	c.rd.reset()

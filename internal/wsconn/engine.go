@@ -64,9 +64,13 @@ type Stats struct {
 	// Config.MaxTotalQueueBytes rather than a connection's own bound.
 	TotalDropped uint64
 	// Refused counts the connections failed by the parser, by close code:
-	// 1002 (protocol error), 1007 (invalid UTF-8 or close payload) and 1009
-	// (frame or message over MaxMessageSize); their sum is ProtocolErrors.
+	// 1002 (protocol error), 1007 (invalid UTF-8 or close payload), 1009
+	// (frame or message over MaxMessageSize) and 1013 (MaxTotalReadBytes
+	// reached); their sum is ProtocolErrors.
 	Refused map[int]uint64
+	// ReadBufferedBytes is the input held in incomplete frames and
+	// fragmented messages over all connections (buffer capacities).
+	ReadBufferedBytes int64
 }
 
 // engineStats holds the live counters behind Stats.
@@ -89,6 +93,8 @@ type engineStats struct {
 	refusedProto   atomic.Uint64 // 1002
 	refusedPayload atomic.Uint64 // 1007
 	refusedTooBig  atomic.Uint64 // 1009
+	refusedBusy    atomic.Uint64 // 1013
+	reading        atomic.Int64
 }
 
 // Engine lifecycle states.
@@ -225,6 +231,7 @@ func (e *Engine) Adopt(nc net.Conn, h Handler, o AdoptOptions) (*Conn, error) {
 	c := &Conn{e: e, p: p, h: h, ctx: o.Context, remote: remote, fd: fd}
 	c.q.total = &e.stats.queued
 	c.rd.max = e.cfg.MaxMessageSize
+	c.rd.total, c.rd.limit = &e.stats.reading, e.cfg.MaxTotalReadBytes
 	c.touch()
 	initial := len(o.Initial) > 0
 	if initial {
@@ -276,6 +283,8 @@ func (e *Engine) Stats() Stats {
 			CloseProtocolError:  s.refusedProto.Load(),
 			CloseInvalidPayload: s.refusedPayload.Load(),
 			CloseMessageTooBig:  s.refusedTooBig.Load(),
+			CloseTryAgainLater:  s.refusedBusy.Load(),
 		},
+		ReadBufferedBytes: s.reading.Load(),
 	}
 }
