@@ -49,6 +49,7 @@ func (s *Server) awaitAuth(nc net.Conn, buffered []byte, r *http.Request) {
 	if err != nil {
 		s.awaitingAuth.Add(-1)
 		s.stats.rejected.Add(1)
+		s.refuse(refusalDraining)
 		return
 	}
 	g.c.ws = ws
@@ -76,6 +77,7 @@ func (g *authGate) OnMessage(ws *wsconn.Conn, op wsconn.Opcode, data []byte) {
 	if g.s.draining.Load() {
 		// Drain closed every registered client; this one must not slip in.
 		if g.leave(gateFailed) {
+			g.s.refuse(refusalDraining)
 			ws.Close(protocol.CloseDrain, "server draining")
 		}
 		return
@@ -115,6 +117,7 @@ func (g *authGate) fail(err error) {
 		return
 	}
 	g.s.stats.authFailures.Add(1)
+	g.s.refuse(authRefusal(err))
 	g.s.cfg.Logger.Info("wse: first-message auth failed", "remote", g.c.ws.RemoteAddr(), "reason", err.Error())
 	_ = g.c.ws.Enqueue(authErrorFrame(err))
 	g.c.ws.Close(protocol.CloseAuthFailed, "Authentication failed")

@@ -93,6 +93,26 @@ func (s *Server) ConnectCluster(cc ClusterConfig) error {
 	return nil
 }
 
+// ReloadClusterTLS replaces the cluster's mutual-TLS material with the
+// current contents of the given PEM files (the original's
+// reload_cluster_tls(cert, key, ca)). Peer links that are up stay up;
+// every link made afterwards, dialed or accepted, presents the new
+// certificate and verifies peers against the new CA bundle. Rotate a CA in
+// two steps across the cluster: first a bundle with the old and the new CA
+// on every node, then certificates signed by the new CA. Nothing changes on
+// error. It fails without a cluster (ErrNoCluster) or on a cluster
+// started without TLS (wrapping cluster.ErrNoTLS).
+func (s *Server) ReloadClusterTLS(certFile, keyFile, caFile string) error {
+	n := s.clusterNode()
+	if n == nil {
+		return ErrNoCluster
+	}
+	if err := n.ReloadTLS(caFile, certFile, keyFile); err != nil {
+		return fmt.Errorf("wse: reload cluster TLS: %w", err)
+	}
+	return nil
+}
+
 // clusterNode returns the cluster node, or nil without a cluster.
 func (s *Server) clusterNode() *cluster.Node {
 	s.clusterMu.Lock()
@@ -259,6 +279,23 @@ func (d *clusterDelegate) OnPeerUp(string) {}
 // logged the event.
 func (d *clusterDelegate) OnPeerDown(id string) {
 	(*Server)(d).dropRemotePresence(id, nil)
+}
+
+var _ cluster.GapDelegate = (*clusterDelegate)(nil)
+
+// OnLinkGap starts a new recovery epoch for every topic: messages from the
+// peer may have been lost on the way, and this node's offsets would run on
+// over the hole. Subscribers see their epoch end and report missed data
+// (EventMissedData in the clients) rather than lose messages silently.
+func (d *clusterDelegate) OnLinkGap(id string) {
+	s := (*Server)(d)
+	if s.ring == nil {
+		return
+	}
+	n := s.ring.Renew()
+	s.stats.clusterEpochRenewals.Add(1)
+	s.cfg.Logger.Warn("wse: cluster link to a peer lost or regained: recovery epochs renewed, subscribers will see a gap",
+		"peer", id, "buffers", n)
 }
 
 // LocalTopics lists topics with local subscribers, for a RESYNC.

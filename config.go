@@ -24,6 +24,9 @@ const (
 	DefaultIdleTimeout             = 60 * time.Second
 	DefaultMaxOutboundQueueBytes   = 16 << 20
 	DefaultMaxInboundQueueSize     = 131072
+	DefaultMaxInboundQueueBytes    = 64 << 20
+	DefaultMaxTotalOutboundBytes   = 1 << 30
+	DefaultMaxInboundBufferBytes   = 256 << 20
 	DefaultRateLimitCapacity       = 100000
 	DefaultRateLimitRefill         = 10000
 	DefaultHandshakeTimeout        = 10 * time.Second
@@ -98,6 +101,20 @@ type Config struct {
 	// MaxOutboundQueueBytes bounds each connection's pending outbound bytes
 	// (default 16 MiB).
 	MaxOutboundQueueBytes int
+	// MaxInboundBufferBytes bounds the input all connections hold together
+	// in incomplete frames and fragmented messages, each at most
+	// MaxMessageSize (default 256 MiB). A connection whose buffer would
+	// take the total over it is closed with 1013 (try again later), so that
+	// clients stalling mid-message cannot make the server hold
+	// MaxConnections × MaxMessageSize.
+	MaxInboundBufferBytes int64
+	// MaxTotalOutboundBytes bounds the pending outbound bytes of all
+	// connections together, each connection's share counted in full (a
+	// frame fanned out to n connections counts n times; default 1 GiB).
+	// Over it, a connection holding more than MaxOutboundQueueBytes/16 that
+	// is sent a message is closed with 4429 at once (it reconnects and
+	// recovers); connections that keep up are not affected.
+	MaxTotalOutboundBytes int64
 	// SocketSendBuffer, when positive, fixes each connection's kernel send
 	// buffer (SO_SNDBUF) in bytes; 0 leaves it to the kernel's autotuning,
 	// which lets a client that stops reading hold up to 4 MiB of kernel
@@ -111,6 +128,10 @@ type Config struct {
 	WriteDelay time.Duration
 	// MaxInboundQueueSize bounds the event queue (default 131072).
 	MaxInboundQueueSize int
+	// MaxInboundQueueBytes bounds the heap bytes held by queued events
+	// (Event.Size; default 64 MiB). Over it, or over MaxInboundQueueSize,
+	// new events are dropped and counted (InboundDropped).
+	MaxInboundQueueBytes int64
 	// RateLimitCapacity and RateLimitRefill configure the inbound token bucket
 	// per connection, one token per message (defaults 100000 and 10000/s).
 	RateLimitCapacity float64
@@ -258,6 +279,15 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxInboundQueueSize == 0 {
 		c.MaxInboundQueueSize = DefaultMaxInboundQueueSize
 	}
+	if c.MaxInboundBufferBytes == 0 {
+		c.MaxInboundBufferBytes = DefaultMaxInboundBufferBytes
+	}
+	if c.MaxTotalOutboundBytes == 0 {
+		c.MaxTotalOutboundBytes = DefaultMaxTotalOutboundBytes
+	}
+	if c.MaxInboundQueueBytes == 0 {
+		c.MaxInboundQueueBytes = DefaultMaxInboundQueueBytes
+	}
 	if c.RateLimitCapacity == 0 {
 		c.RateLimitCapacity = DefaultRateLimitCapacity
 	}
@@ -327,6 +357,12 @@ func (c Config) validate() error {
 		return bad("SocketSendBuffer", "must not be negative")
 	case c.MaxInboundQueueSize < 0:
 		return bad("MaxInboundQueueSize", "must not be negative")
+	case c.MaxInboundBufferBytes < 0:
+		return bad("MaxInboundBufferBytes", "must not be negative")
+	case c.MaxTotalOutboundBytes < 0:
+		return bad("MaxTotalOutboundBytes", "must not be negative")
+	case c.MaxInboundQueueBytes < 0:
+		return bad("MaxInboundQueueBytes", "must not be negative")
 	case c.RateLimitCapacity < 0 || c.RateLimitRefill < 0:
 		return bad("RateLimitCapacity", "capacity and refill must not be negative")
 	case c.HandshakeTimeout < 0:

@@ -10,6 +10,7 @@ import (
 	"github.com/wse-go/wse/internal/e2e"
 	"github.com/wse-go/wse/internal/topic"
 	"github.com/wse-go/wse/internal/wsconn"
+	"github.com/wse-go/wse/protocol"
 )
 
 // conn is the engine's state for one registered WebSocket connection.
@@ -71,6 +72,18 @@ func (c *conn) send(frame []byte) error {
 	case err == nil:
 		c.srv.stats.framesOut.Add(1)
 		return nil
+	case errors.Is(err, wsconn.ErrTotalQueueFull):
+		// The process is over its output budget and this connection is
+		// among the backed-up ones: cut it now, so that it reconnects and
+		// recovers instead of missing messages while it stays open.
+		c.srv.stats.slowConsumerDrops.Add(1)
+		if c.ws.Closed() {
+			return ErrQueueFull
+		}
+		c.srv.stats.slowConsumerCloses.Add(1)
+		c.srv.refuse(refusalOutputBudget)
+		c.ws.CloseNow(protocol.CloseSlowConsumer, "slow consumer")
+		return ErrQueueFull
 	case errors.Is(err, wsconn.ErrQueueFull):
 		c.srv.stats.slowConsumerDrops.Add(1)
 		c.overSince.CompareAndSwap(0, time.Now().UnixNano())

@@ -35,6 +35,8 @@ var (
 	ErrInvalidCloseCode = errors.New("wse: invalid close code")
 	// ErrClusterConnected reports ConnectCluster on a node already in a cluster.
 	ErrClusterConnected = errors.New("wse: cluster already connected")
+	// ErrNoCluster reports a cluster call on a server without a cluster.
+	ErrNoCluster = errors.New("wse: no cluster connected")
 	// ErrInvalidEvent reports an event that cannot be encoded.
 	ErrInvalidEvent = errors.New("wse: invalid event")
 	// ErrInvalidPresenceData reports presence data that is not a JSON object.

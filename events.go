@@ -53,6 +53,57 @@ type Event struct {
 	Presence *PresenceChange `json:"presence,omitempty"`
 	// CloseCode is the close code of a disconnect.
 	CloseCode int `json:"close_code,omitempty"`
+	// Size estimates the heap bytes the event holds (its payload and ids),
+	// as charged against Config.MaxInboundQueueBytes; the engine sets it.
+	// Queues downstream (wse-server's /api/events buffer) bound their bytes
+	// with it.
+	Size int `json:"-"`
+}
+
+// eventOverhead is what an Event costs besides its payload: the struct,
+// its queue slot and the connection id.
+const eventOverhead = 200
+
+// sized returns ev with Size set.
+func (ev Event) sized() Event {
+	n := eventOverhead + len(ev.ConnID) + len(ev.UserID) + len(ev.Cookies) + len(ev.Text) + len(ev.Data)
+	if ev.Message != nil {
+		n += valueSize(ev.Message)
+	}
+	if p := ev.Presence; p != nil {
+		n += 64 + len(p.Topic) + len(p.UserID) + len(p.Data)
+	}
+	ev.Size = n
+	return ev
+}
+
+// valueSize estimates the heap bytes of a decoded JSON value: Go maps cost
+// about 40 bytes per entry besides keys and values, and every boxed string
+// or number a header, so a message of many small fields takes several
+// times its wire size.
+func valueSize(v any) int {
+	switch v := v.(type) {
+	case map[string]any:
+		n := 48
+		for k, e := range v {
+			n += 40 + len(k) + valueSize(e)
+		}
+		return n
+	case []any:
+		n := 24 + 16*len(v)
+		for _, e := range v {
+			n += valueSize(e)
+		}
+		return n
+	case string:
+		return 16 + len(v)
+	case json.RawMessage:
+		return 24 + len(v)
+	case nil, bool:
+		return 0
+	default:
+		return 8
+	}
 }
 
 // PresenceChange is the payload of a presence event: {topic, user_id, data}.
@@ -77,32 +128,52 @@ type Callbacks struct {
 	OnPresence func(Event)
 }
 
-// inbound is the bounded event queue shared by all connections. It holds
+// inbound is the event queue shared by all connections, bounded in events
+// (MaxInboundQueueSize) and in bytes (MaxInboundQueueBytes, charged with
+// Event.Size until the event is handed to its reader or its callback has
+// returned). It holds
 // pointers: a queue of Event values would preallocate ~128 bytes per slot
 // (16 MiB at the default size), which the GC counts as live heap, raising
 // its goal and letting handshake garbage pile up in RSS (measured: 2.43 KiB
 // instead of 1.65 KiB per idle connection at 19,500 connections).
 type inbound struct {
-	ch      chan *Event
-	dropped atomic.Uint64
+	ch       chan *Event
+	maxBytes int64
+	bytes    atomic.Int64
+	dropped  atomic.Uint64
+	// droppedBytes counts the events of dropped that the byte bound refused.
+	droppedBytes atomic.Uint64
 	// mu guards running and out.
 	mu      sync.Mutex
 	running bool
 	out     chan Event // Events(), fed by a forwarder started on first use
 }
 
-func newInbound(size int) *inbound {
-	return &inbound{ch: make(chan *Event, size)}
+func newInbound(size int, maxBytes int64) *inbound {
+	return &inbound{ch: make(chan *Event, size), maxBytes: maxBytes}
 }
 
-// push enqueues ev without blocking; a full queue drops it and counts.
+// push enqueues ev without blocking; a queue full in events or in bytes
+// drops it and counts.
 func (q *inbound) push(ev Event) {
+	ev = ev.sized()
+	cost := int64(ev.Size)
+	if q.bytes.Add(cost) > q.maxBytes {
+		q.bytes.Add(-cost)
+		q.dropped.Add(1)
+		q.droppedBytes.Add(1)
+		return
+	}
 	select {
 	case q.ch <- &ev:
 	default:
+		q.bytes.Add(-cost)
 		q.dropped.Add(1)
 	}
 }
+
+// release returns the bytes of an event that has left the queue.
+func (q *inbound) release(ev *Event) { q.bytes.Add(-int64(ev.Size)) }
 
 // events returns the channel of Events(), starting its forwarder once.
 func (q *inbound) events(stop <-chan struct{}, run func(func())) <-chan Event {
@@ -116,6 +187,7 @@ func (q *inbound) events(stop <-chan struct{}, run func(func())) <-chan Event {
 				case ev := <-q.ch:
 					select {
 					case q.out <- *ev:
+						q.release(ev)
 					case <-stop:
 						return
 					}
@@ -153,9 +225,11 @@ func (q *inbound) drain(max int, timeout time.Duration, stop <-chan struct{}) []
 	}
 	out := make([]Event, 1, min(max, 1+len(q.ch)))
 	out[0] = *first
+	q.release(first)
 	for len(out) < max {
 		select {
 		case ev := <-q.ch:
+			q.release(ev)
 			out = append(out, *ev)
 		default:
 			return out
@@ -182,6 +256,7 @@ func (q *inbound) dispatch(cb Callbacks, workers int, stop <-chan struct{}, run 
 				select {
 				case ev := <-lane:
 					cb.call(ev)
+					q.release(&ev)
 				case <-stop:
 					return
 				}

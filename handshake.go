@@ -18,6 +18,7 @@ import (
 // request to Config.Fallback (404 without one). It may be mounted in another
 // HTTP server while the Server is running.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	markServed(r)
 	if r.URL.Path != s.cfg.Path {
 		if s.cfg.Fallback != nil {
 			s.cfg.Fallback.ServeHTTP(w, r)
@@ -28,8 +29,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	s.stats.handshakes.Add(1)
-	if status, why := s.admit(r); status != 0 {
+	if status, why, reason := s.admit(r); status != 0 {
 		s.stats.rejected.Add(1)
+		s.refuse(reason)
 		http.Error(w, why, status)
 		return
 	}
@@ -53,6 +55,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	nc, buffered, err := wsconn.Upgrade(w, r)
 	if err != nil {
 		s.stats.rejected.Add(1)
+		s.refuse(refusalBadUpgrade)
 		return
 	}
 	switch {
@@ -94,23 +97,24 @@ func (s *Server) serveHooked(w http.ResponseWriter, r *http.Request) {
 }
 
 // admit decides whether an upgrade request may proceed; it returns an HTTP
-// status and reason when it may not, and counts the handshake otherwise.
-func (s *Server) admit(r *http.Request) (int, string) {
+// status, its text and the refusal reason when it may not, and counts the
+// handshake otherwise.
+func (s *Server) admit(r *http.Request) (int, string, refusal) {
 	if !s.running.Load() || s.draining.Load() {
-		return http.StatusServiceUnavailable, "server not accepting connections"
+		return http.StatusServiceUnavailable, "server not accepting connections", refusalDraining
 	}
 	if !s.originAllowed(r) {
-		return http.StatusForbidden, "origin not allowed"
+		return http.StatusForbidden, "origin not allowed", refusalOrigin
 	}
 	if n := s.handshakes.Add(1); n > int64(s.cfg.MaxPendingHandshakes) {
 		s.handshakes.Add(-1)
-		return http.StatusServiceUnavailable, "too many handshakes in progress"
+		return http.StatusServiceUnavailable, "too many handshakes in progress", refusalHandshakeLimit
 	}
 	if s.conns.count.Load()+s.handshakes.Load()+s.awaitingAuth.Load()-1 >= int64(s.cfg.MaxConnections) {
 		s.handshakes.Add(-1)
-		return http.StatusServiceUnavailable, "too many connections"
+		return http.StatusServiceUnavailable, "too many connections", refusalConnectionLimit
 	}
-	return 0, ""
+	return 0, "", 0
 }
 
 // originAllowed applies the Origin check: no Origin passes; otherwise the
@@ -132,12 +136,21 @@ func (s *Server) originAllowed(r *http.Request) bool {
 // rejectAuth sends the auth error frame and closes with 4401 (PROTOCOL §1).
 func (s *Server) rejectAuth(nc net.Conn, authErr error) {
 	s.stats.authFailures.Add(1)
+	s.refuse(authRefusal(authErr))
 	s.cfg.Logger.Info("wse: auth failed", "remote", nc.RemoteAddr().String(), "reason", authErr.Error())
 	ws, err := s.engine.Adopt(nc, nopHandler{}, wsconn.AdoptOptions{Initial: authErrorFrame(authErr)})
 	if err != nil {
 		return
 	}
 	ws.Close(protocol.CloseAuthFailed, "Authentication failed")
+}
+
+// authRefusal is the refusal reason of a 4401 close for authErr.
+func authRefusal(authErr error) refusal {
+	if errors.Is(authErr, errAuthRequired) || errors.Is(authErr, errNoAuthMessage) {
+		return refusalAuthRequired
+	}
+	return refusalAuthFailed
 }
 
 // authErrorFrame is the error frame sent before closing with 4401.
@@ -174,6 +187,7 @@ func (s *Server) registerAs(id string, nc net.Conn, buffered []byte, r *http.Req
 	})
 	if err != nil {
 		s.stats.rejected.Add(1)
+		s.refuse(refusalDraining)
 		return
 	}
 	c.ws = ws

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/wse-go/wse/cluster"
 	"github.com/wse-go/wse/internal/ring"
+	"github.com/wse-go/wse/internal/wsconn"
 	"sync/atomic"
 	"time"
 )
@@ -31,6 +32,8 @@ type counters struct {
 	encryptedConns      atomic.Uint64
 	keyExchangeFailures atomic.Uint64
 	decryptFailures     atomic.Uint64
+	// clusterEpochRenewals counts OnLinkGap renewals of the recovery epochs.
+	clusterEpochRenewals atomic.Uint64
 }
 
 // Health is the health snapshot; its JSON field names are the keys of the
@@ -75,6 +78,15 @@ type Metrics struct {
 	Health
 	// Topics is the number of topics with at least one local subscriber.
 	Topics int `json:"topics"`
+	// Refusals counts refusals by reason (RefusalReasons): HTTP statuses
+	// before the upgrade, close codes, error frames and failed topics.
+	Refusals map[string]uint64 `json:"refusals"`
+	// InboundBufferBytes is the input held in incomplete frames and
+	// fragmented messages over all connections (MaxInboundBufferBytes).
+	InboundBufferBytes int64 `json:"inbound_buffer_bytes"`
+	// InboundQueueBytes is the heap estimate (Event.Size) of the events
+	// waiting in the inbound queue, bounded by MaxInboundQueueBytes.
+	InboundQueueBytes int64 `json:"inbound_queue_bytes"`
 	// HandshakesTotal counts upgrade requests on the WebSocket path.
 	HandshakesTotal uint64 `json:"handshakes_total"`
 	// ConnectionsAccepted counts registered connections.
@@ -103,7 +115,8 @@ type Metrics struct {
 	SlowConsumerCloses uint64 `json:"slow_consumer_closes_total"`
 	// IdleCloses counts connections closed with 4408.
 	IdleCloses uint64 `json:"idle_closes_total"`
-	// Oversized counts messages over MaxMessageSize.
+	// Oversized counts messages over MaxMessageSize: frames and messages
+	// refused by the frame parser (1009) and inflated "C:" messages.
 	Oversized uint64 `json:"oversized_total"`
 	// InvalidMessages counts malformed protocol messages.
 	InvalidMessages uint64 `json:"invalid_messages_total"`
@@ -147,6 +160,13 @@ type Metrics struct {
 	BrokerGapsFilled      uint64 `json:"broker_gaps_filled_total"`
 	BrokerFallbacks       uint64 `json:"broker_fallbacks_total"`
 	BrokerSubscribeErrors uint64 `json:"broker_subscribe_errors_total"`
+	// ClusterTLSReloads counts successful ReloadClusterTLS calls.
+	ClusterTLSReloads uint64 `json:"cluster_tls_reloads_total"`
+	// ClusterLinkGaps counts peer links lost without SHUTDOWN or regained
+	// after that (messages may have been lost); ClusterEpochRenewals the
+	// times this node renewed its recovery epochs for it.
+	ClusterLinkGaps      uint64 `json:"cluster_link_gaps_total"`
+	ClusterEpochRenewals uint64 `json:"cluster_epoch_renewals_total"`
 }
 
 // HealthSnapshot returns the health snapshot.
@@ -209,8 +229,14 @@ func (s *Server) Metrics() Metrics {
 		ClusterTLSRefused:        cs.TLSRefused,
 		ClusterBadFrames:         cs.BadFrames,
 		ClusterHandshakeFailures: cs.HandshakeFailures,
+		ClusterTLSReloads:        cs.TLSReloads,
+		ClusterLinkGaps:          cs.LinkGaps,
+		ClusterEpochRenewals:     s.stats.clusterEpochRenewals.Load(),
 		Health:                   s.HealthSnapshot(),
 		Topics:                   s.hub.topicCount(),
+		InboundQueueBytes:        s.in.bytes.Load(),
+		InboundBufferBytes:       t.ReadBufferedBytes,
+		Refusals:                 s.refusalCounts(t),
 		HandshakesTotal:          s.stats.handshakes.Load(),
 		ConnectionsAccepted:      s.stats.accepted.Load(),
 		ConnectionsRejected:      s.stats.rejected.Load(),
@@ -225,7 +251,7 @@ func (s *Server) Metrics() Metrics {
 		SlowConsumerDrops:        s.stats.slowConsumerDrops.Load(),
 		SlowConsumerCloses:       s.stats.slowConsumerCloses.Load(),
 		IdleCloses:               s.stats.idleCloses.Load(),
-		Oversized:                s.stats.oversized.Load(),
+		Oversized:                s.stats.oversized.Load() + t.Refused[wsconn.CloseMessageTooBig],
 		InvalidMessages:          s.stats.invalidMessages.Load(),
 		Recoveries:               s.stats.recoveries.Load(),
 		Recovered:                s.stats.recovered.Load(),

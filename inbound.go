@@ -30,6 +30,7 @@ func (h *engineHandler) OnMessage(ws *wsconn.Conn, op wsconn.Opcode, data []byte
 	ok, low := c.allow(now.UnixNano(), s.cfg.RateLimitCapacity, s.cfg.RateLimitRefill)
 	if !ok {
 		s.stats.rateLimited.Add(1)
+		s.refuse(refusalRateLimited)
 		if now.UnixNano()-c.lastLimit >= int64(time.Second) {
 			c.lastLimit = now.UnixNano()
 			retry := 1 / max(s.cfg.RateLimitRefill, 1)
@@ -57,6 +58,7 @@ func (h *engineHandler) OnMessage(ws *wsconn.Conn, op wsconn.Opcode, data []byte
 		in, err = protocol.ClassifyBinary(data, c.msgpack, s.cfg.MaxMessageSize)
 		if errors.Is(err, protocol.ErrTooLarge) {
 			s.stats.oversized.Add(1)
+			s.refuse(refusalMessageTooBig)
 			s.sendPlain(c, protocol.Error(protocol.CodeMessageTooLarge, "Inflated message too large", 0, now))
 			ws.Close(protocol.CloseMessageTooBig, "message too big")
 			return
@@ -101,13 +103,13 @@ func (s *Server) decrypt(c *conn, data []byte) (wsconn.Opcode, []byte, bool) {
 	sess := c.e2e.Load()
 	if sess == nil {
 		s.stats.decryptFailures.Add(1)
-		s.sendError(c, protocol.CodeInvalidMessage, "encrypted frame without a negotiated key")
+		s.sendRefusal(c, refusalDecryptFailed, protocol.CodeInvalidMessage, "encrypted frame without a negotiated key")
 		return 0, nil, false
 	}
 	plain, err := sess.Open(data)
 	if err != nil {
 		s.stats.decryptFailures.Add(1)
-		s.sendError(c, protocol.CodeInvalidMessage, "cannot decrypt frame")
+		s.sendRefusal(c, refusalDecryptFailed, protocol.CodeInvalidMessage, "cannot decrypt frame")
 		return 0, nil, false
 	}
 	if bytes.HasPrefix(plain, []byte("C:")) || bytes.HasPrefix(plain, []byte("M:")) {

@@ -31,6 +31,7 @@ type Server struct {
 	// queue group (assignGroups).
 	queueTurn atomic.Uint64
 	latency   latencies
+	refusals  refusalCounters
 	conns     *registry
 	in        *inbound
 	presence  *presenceRegistry
@@ -72,6 +73,8 @@ type Server struct {
 	httpSrv *http.Server
 	ln      net.Listener
 	wg      sync.WaitGroup
+	// httpConns are the listener's HTTP connections not yet hijacked.
+	httpConns httpConns
 	// trackMu orders goTracked's Add against Stop's Wait: once untracked
 	// is set no goroutine is added, so Wait never races with Add.
 	trackMu   sync.Mutex
@@ -99,7 +102,7 @@ func NewServer(cfg Config) (*Server, error) {
 		hub:      newHub(),
 		queues:   newQueues(),
 		conns:    newRegistry(),
-		in:       newInbound(cfg.MaxInboundQueueSize),
+		in:       newInbound(cfg.MaxInboundQueueSize, cfg.MaxInboundQueueBytes),
 		presence: newPresenceRegistry(),
 		interest: make(map[string]bool),
 		pins:     make(map[string]int),
@@ -127,11 +130,13 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 	}
 	s.engine, err = wsconn.NewEngine(wsconn.Config{
-		MaxMessageSize: cfg.MaxMessageSize,
-		MaxQueueBytes:  cfg.MaxOutboundQueueBytes,
-		Pollers:        cfg.Pollers,
-		SendBufferSize: cfg.SocketSendBuffer,
-		WriteDelay:     cfg.WriteDelay,
+		MaxMessageSize:     cfg.MaxMessageSize,
+		MaxQueueBytes:      cfg.MaxOutboundQueueBytes,
+		MaxTotalQueueBytes: cfg.MaxTotalOutboundBytes,
+		MaxTotalReadBytes:  cfg.MaxInboundBufferBytes,
+		Pollers:            cfg.Pollers,
+		SendBufferSize:     cfg.SocketSendBuffer,
+		WriteDelay:         cfg.WriteDelay,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: transport: %w", ErrInvalidConfig, err)
@@ -175,7 +180,9 @@ func (s *Server) Start() error {
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.HandshakeTimeout,
 		ReadTimeout:       s.cfg.HandshakeTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ConnContext:       s.httpConns.track,
+		ConnState:         s.httpConnState,
 	}
 	s.started = time.Now()
 	s.state = stateRunning
@@ -325,12 +332,14 @@ func (s *Server) sweep(now time.Time, tick time.Duration) {
 				c.overSince.Store(0) // it caught up
 			case since <= overBefore:
 				s.stats.slowConsumerCloses.Add(1)
+				s.refuse(refusalSlowConsumer)
 				c.ws.CloseNow(4429, "slow consumer")
 				return
 			}
 		}
-		if c.ws.LastActivity() < idleBefore {
+		if c.ws.LastActivity() < idleBefore && !c.ws.Closed() {
 			s.stats.idleCloses.Add(1)
+			s.refuse(refusalIdleTimeout)
 			c.ws.Close(4408, "idle timeout")
 		}
 	})

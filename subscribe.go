@@ -284,6 +284,7 @@ func (s *Server) handleQueueSubscription(c *conn, req protocol.SubscriptionReque
 		switch {
 		case err == nil:
 			reply.SuccessTopics = append(reply.SuccessTopics, t)
+			continue
 		case errors.Is(err, ErrInvalidTopic):
 			reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeInvalidTopic})
 		case errors.Is(err, ErrForbidden):
@@ -291,6 +292,7 @@ func (s *Server) handleQueueSubscription(c *conn, req protocol.SubscriptionReque
 		default:
 			reply.FailedTopics = append(reply.FailedTopics, protocol.FailedTopic{Topic: t, Code: protocol.CodeLimit})
 		}
+		s.refuse(refusalOfCode(reply.FailedTopics[len(reply.FailedTopics)-1].Code))
 	}
 }
 
@@ -328,6 +330,9 @@ func (s *Server) finishSubscribe(c *conn, req protocol.SubscriptionRequest, gran
 		granted = withRecoveredTopics(granted, req.Recovery)
 	}
 	granted, reply.FailedTopics = s.fitLimit(c, granted, reply.FailedTopics)
+	for _, f := range reply.FailedTopics {
+		s.refuse(refusalOfCode(f.Code))
+	}
 	if req.Recover {
 		reply.Recovery = make(map[string]protocol.RecoveryResult, len(granted))
 	}
@@ -383,7 +388,14 @@ func (s *Server) fitLimit(c *conn, granted []string, failed []protocol.FailedTop
 	return fits, failed
 }
 
-// sendError sends an error message to c.
+// sendError sends an error message to c and counts it as a refusal of
+// its code's reason.
 func (s *Server) sendError(c *conn, code, message string) {
+	s.sendRefusal(c, refusalOfCode(code), code, message)
+}
+
+// sendRefusal counts refusal r and sends an error message to c.
+func (s *Server) sendRefusal(c *conn, r refusal, code, message string) {
+	s.refuse(r)
 	s.sendPlain(c, protocol.Error(code, message, 0, timeNow()))
 }

@@ -24,8 +24,12 @@ const (
 	MaxMaxFrameSize = 1 << 30
 	// DefaultSendQueue is the per-peer queue length in message frames when Config.SendQueue is 0.
 	DefaultSendQueue = 65536
+	// DefaultSendQueueBytes is the per-peer queue size in message bytes when Config.SendQueueBytes is 0.
+	DefaultSendQueueBytes = 64 << 20
 	// DefaultDLQSize is the dead-letter queue length when Config.DLQSize is 0.
 	DefaultDLQSize = 1000
+	// DefaultDLQBytes bounds the payload bytes the dead-letter queue keeps when Config.DLQBytes is 0.
+	DefaultDLQBytes = 16 << 20
 	// DefaultHandshakeTimeout bounds dial, TLS and HELLO exchange when Config.HandshakeTimeout is 0.
 	DefaultHandshakeTimeout = 5 * time.Second
 	// DefaultReconnectMin is the first reconnect delay when Config.ReconnectMin is 0.
@@ -78,9 +82,18 @@ type Config struct {
 	// further messages are dropped into the dead-letter queue
 	// (default DefaultSendQueue, 65536).
 	SendQueue int
+	// SendQueueBytes bounds the bytes of the message frames queued per peer
+	// the same way (default DefaultSendQueueBytes, 64 MiB). The writer's
+	// batch in flight holds as much again at most.
+	SendQueueBytes int
 	// DLQSize is the number of failed sends kept for DLQ; older entries are
 	// discarded first (default DefaultDLQSize, 1000).
 	DLQSize int
+	// DLQBytes bounds the payload bytes the dead-letter queue keeps; older
+	// entries are discarded first, and an entry whose payload alone is
+	// bigger keeps its topic and error but not its payload (default
+	// DefaultDLQBytes, 16 MiB).
+	DLQBytes int
 	// HandshakeTimeout bounds a dial, the TLS handshake and the HELLO exchange
 	// (default DefaultHandshakeTimeout, 5 s).
 	HandshakeTimeout time.Duration
@@ -106,7 +119,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: negative reconnect delay", ErrInvalidConfig)
 	case c.MaxFrameSize != 0 && (c.MaxFrameSize < MinMaxFrameSize || c.MaxFrameSize > MaxMaxFrameSize):
 		return c, fmt.Errorf("%w: MaxFrameSize %d not in [%d, %d]", ErrInvalidConfig, c.MaxFrameSize, MinMaxFrameSize, MaxMaxFrameSize)
-	case c.SendQueue < 0 || c.DLQSize < 0 || c.MaxPeers < 0:
+	case c.SendQueue < 0 || c.DLQSize < 0 || c.MaxPeers < 0 || c.SendQueueBytes < 0 || c.DLQBytes < 0:
 		return c, fmt.Errorf("%w: negative SendQueue, DLQSize or MaxPeers", ErrInvalidConfig)
 	}
 	if c.NodeID == "" {
@@ -154,6 +167,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.DLQSize == 0 {
 		c.DLQSize = DefaultDLQSize
+	}
+	if c.SendQueueBytes == 0 {
+		c.SendQueueBytes = DefaultSendQueueBytes
+	}
+	if c.DLQBytes == 0 {
+		c.DLQBytes = DefaultDLQBytes
 	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout

@@ -63,6 +63,19 @@ type Delegate interface {
 	LocalPresence() []Presence
 }
 
+// GapDelegate is an optional interface of a Delegate: a Delegate that
+// implements it learns when messages between this node and a peer may have
+// been lost, which a receiver cannot see from the messages themselves
+// (links carry no sequence numbers and messages are not retried).
+type GapDelegate interface {
+	// OnLinkGap reports that messages from or to nodeID may have been
+	// lost: a ready link to it ended without SHUTDOWN, or a link is ready
+	// again after such an end (what was published in between did not
+	// cross). It is called without locks held, from the link's goroutine,
+	// and must not block.
+	OnLinkGap(nodeID string)
+}
+
 // PeerInfo describes one connected peer.
 type PeerInfo struct {
 	// ID is the peer's node id.

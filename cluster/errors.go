@@ -35,4 +35,7 @@ var (
 	// an interested peer had lost its link and not yet relinked (nor been
 	// declared down): it was not sent.
 	ErrLinkDown = errors.New("cluster: peer link down")
+	// ErrNoTLS is returned by ReloadTLS on a node started without TLS: a
+	// running node cannot switch from plain TCP to TLS.
+	ErrNoTLS = errors.New("cluster: TLS not configured")
 )

@@ -83,6 +83,7 @@ type link struct {
 	queue     []outFrame
 	spare     []outFrame
 	msgs      int
+	msgBytes  int
 	syncing   bool
 	pending   []outFrame
 	successor *link
@@ -171,12 +172,13 @@ func (l *link) sendMsg(b []byte) error {
 		next := l.successor
 		l.mu.Unlock()
 		return next.sendMsg(b)
-	case l.msgs >= l.n.cfg.SendQueue:
+	case l.msgs >= l.n.cfg.SendQueue, l.msgs > 0 && l.msgBytes+len(b) > l.n.cfg.SendQueueBytes:
 		l.mu.Unlock()
 		return ErrQueueFull
 	}
 	l.queue = append(l.queue, outFrame{b: b, typ: frameMsg})
 	l.msgs++
+	l.msgBytes += len(b)
 	l.mu.Unlock()
 	l.signal()
 	return nil
@@ -346,7 +348,7 @@ func (l *link) writeLoop() {
 		batch := l.queue
 		l.queue = l.spare
 		l.spare = nil
-		l.msgs = 0
+		l.msgs, l.msgBytes = 0, 0
 		l.mu.Unlock()
 		if ping {
 			var ts [pingPayload]byte

@@ -19,7 +19,9 @@ type Node struct {
 	d   Delegate
 	log *slog.Logger
 	tls *tls.Config
-	id  string
+	// tlsState is the TLS material behind tls (nil without TLS).
+	tlsState *tlsState
+	id       string
 	// ctx is canceled by Stop; it bounds dials and handshakes.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -101,7 +103,7 @@ func New(cfg Config, d Delegate) (*Node, error) {
 		d:         d,
 		log:       cfg.Logger,
 		id:        cfg.NodeID,
-		dlq:       newDeadLetters(cfg.DLQSize),
+		dlq:       newDeadLetters(cfg.DLQSize, cfg.DLQBytes),
 		peers:     make(map[string]*peer),
 		targets:   make(map[string]*target),
 		pending:   make(map[net.Conn]struct{}),
@@ -110,7 +112,7 @@ func New(cfg Config, d Delegate) (*Node, error) {
 		departed:  make(map[string]struct{}),
 	}
 	if cfg.TLSCA != "" {
-		if n.tls, err = loadTLS(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey); err != nil {
+		if n.tls, n.tlsState, err = loadTLS(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey); err != nil {
 			return nil, err
 		}
 	}
@@ -448,6 +450,8 @@ func (n *Node) Stats() Stats {
 		BadFrames:         st.badFrames.Load(),
 		HandshakeFailures: st.handshakeFailures.Load(),
 		TLSRefused:        st.tlsRefused.Load(),
+		TLSReloads:        st.tlsReloads.Load(),
+		LinkGaps:          st.linkGaps.Load(),
 		DLQSize:           n.dlq.size(),
 	}
 	for _, l := range n.route.Load().links {
@@ -574,10 +578,12 @@ func (n *Node) linkReady(l *link) {
 		p.timer.Stop()
 		p.timer = nil
 	}
+	regained := false
 	if _, ok := n.departed[p.id]; ok || p.lost {
 		delete(n.departed, p.id)
 		p.lost = false
 		n.stats.reconnects.Add(1)
+		regained = true
 	}
 	wasUp := p.up
 	p.up = true
@@ -589,13 +595,30 @@ func (n *Node) linkReady(l *link) {
 	if !wasUp {
 		n.d.OnPeerUp(l.peerID)
 	}
+	if regained {
+		n.linkGap(l.peerID)
+	}
 	n.gossip(l)
+}
+
+// linkGap tells a GapDelegate that messages with peer may have been lost.
+func (n *Node) linkGap(peer string) {
+	n.stats.linkGaps.Add(1)
+	if g, ok := n.d.(GapDelegate); ok {
+		g.OnLinkGap(peer)
+	}
 }
 
 // detach removes a finished link. If it was the peer's link and the peer
 // was up, OnPeerDown follows at once for a SHUTDOWN, or DeadAfter after the
 // link's last frame unless a new link is ready by then.
 func (n *Node) detach(l *link) {
+	gap := false
+	defer func() { // after the unlock below
+		if gap {
+			n.linkGap(l.peerID)
+		}
+	}()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	delete(n.retiring, l)
@@ -616,6 +639,7 @@ func (n *Node) detach(l *link) {
 	}
 	if l.ready.Load() {
 		p.lost = true
+		gap = !l.graceful.Load()
 	}
 	if !p.up {
 		if p.timer == nil {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,11 @@ type Stats struct {
 	// TLSRefused counts TLS handshakes that failed, including peers whose
 	// certificate is not signed by the cluster CA.
 	TLSRefused uint64
+	// TLSReloads counts successful ReloadTLS calls.
+	TLSReloads uint64
+	// LinkGaps counts the times messages with a peer may have been lost: a
+	// ready link ended without SHUTDOWN, or came back after that.
+	LinkGaps uint64
 	// DLQSize is the current number of entries in the dead-letter queue.
 	DLQSize int
 	// PeersConnected is the current number of peers with a link up.
@@ -46,6 +52,7 @@ type counters struct {
 	framesSent, framesReceived           atomic.Uint64
 	reconnects, unknownFrames, badFrames atomic.Uint64
 	handshakeFailures, tlsRefused        atomic.Uint64
+	tlsReloads, linkGaps                 atomic.Uint64
 }
 
 // DLQEntry is one message that could not be sent to a peer.
@@ -67,16 +74,20 @@ type DLQEntry struct {
 // deadLetters is a bounded FIFO of DLQEntry; the oldest entry goes first
 // when it is full.
 type deadLetters struct {
-	mu sync.Mutex
-	// buf is a ring of cap entries starting at head; guarded by mu.
-	buf  []DLQEntry
-	head int
-	n    int
+	maxBytes int
+	mu       sync.Mutex
+	// buf is a ring of cap entries starting at head; bytes is the sum of
+	// their payload lengths. Guarded by mu.
+	buf   []DLQEntry
+	head  int
+	n     int
+	bytes int
 }
 
-// newDeadLetters returns a queue holding at most size entries.
-func newDeadLetters(size int) *deadLetters {
-	return &deadLetters{buf: make([]DLQEntry, size)}
+// newDeadLetters returns a queue holding at most size entries and maxBytes
+// of payload.
+func newDeadLetters(size, maxBytes int) *deadLetters {
+	return &deadLetters{buf: make([]DLQEntry, size), maxBytes: maxBytes}
 }
 
 // add appends e, discarding the oldest entry when full. It fills e.Error.
@@ -89,13 +100,19 @@ func (q *deadLetters) add(e DLQEntry) {
 	if len(q.buf) == 0 {
 		return
 	}
-	i := (q.head + q.n) % len(q.buf)
-	if q.n == len(q.buf) {
-		q.head = (q.head + 1) % len(q.buf)
-	} else {
-		q.n++
+	if len(e.Payload) > q.maxBytes {
+		e.Error = fmt.Sprintf("%s (payload of %d bytes not kept)", e.Error, len(e.Payload))
+		e.Payload = nil
 	}
-	q.buf[i] = e
+	for q.n == len(q.buf) || (q.n > 0 && q.bytes+len(e.Payload) > q.maxBytes) {
+		q.bytes -= len(q.buf[q.head].Payload)
+		q.buf[q.head] = DLQEntry{}
+		q.head = (q.head + 1) % len(q.buf)
+		q.n--
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = e
+	q.n++
+	q.bytes += len(e.Payload)
 }
 
 // size returns the number of entries.
@@ -115,6 +132,6 @@ func (q *deadLetters) drain() []DLQEntry {
 		out[i] = q.buf[j]
 		q.buf[j] = DLQEntry{}
 	}
-	q.head, q.n = 0, 0
+	q.head, q.n, q.bytes = 0, 0, 0
 	return out
 }

@@ -16,14 +16,17 @@ type series struct {
 
 // collector exports the engine's Metrics snapshot, taken once per scrape.
 type collector struct {
-	src    Source
-	series []series
+	src      Source
+	series   []series
+	refusals *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
 
 func newCollector(src Source) *collector {
-	c := &collector{src: src}
+	c := &collector{src: src, refusals: prometheus.NewDesc("wse_refusals_total",
+		"Refusals of clients by reason: HTTP statuses before the upgrade, close codes, error frames and failed topics.",
+		[]string{"reason"}, nil)}
 	gauge := func(name, help string, v func(*wse.Metrics) float64) {
 		c.series = append(c.series, series{prometheus.NewDesc(name, help, nil, nil), prometheus.GaugeValue, v})
 	}
@@ -33,6 +36,8 @@ func newCollector(src Source) *collector {
 	}
 	gauge("wse_connections", "Open WebSocket connections.", func(m *wse.Metrics) float64 { return float64(m.Connections) })
 	gauge("wse_inbound_queue_depth", "Events waiting in the engine's inbound queue.", func(m *wse.Metrics) float64 { return float64(m.InboundQueueDepth) })
+	gauge("wse_inbound_buffer_bytes", "Bytes of incomplete client frames and messages held over all connections.", func(m *wse.Metrics) float64 { return float64(m.InboundBufferBytes) })
+	gauge("wse_inbound_queue_bytes", "Bytes held by the events in the engine's inbound queue.", func(m *wse.Metrics) float64 { return float64(m.InboundQueueBytes) })
 	gauge("wse_uptime_seconds", "Seconds since the engine started.", func(m *wse.Metrics) float64 { return m.UptimeSecs })
 	gauge("wse_topics", "Topics with at least one local subscriber.", func(m *wse.Metrics) float64 { return float64(m.Topics) })
 	gauge("wse_presence_topics", "Topics with at least one present user.", func(m *wse.Metrics) float64 { return float64(m.PresenceTopics) })
@@ -81,6 +86,9 @@ func newCollector(src Source) *collector {
 	counter("wse_cluster_tls_refused_total", "Cluster peer TLS handshakes refused.", func(m *wse.Metrics) uint64 { return m.ClusterTLSRefused })
 	counter("wse_cluster_bad_frames_total", "Cluster links closed for a malformed or oversized frame.", func(m *wse.Metrics) uint64 { return m.ClusterBadFrames })
 	counter("wse_cluster_handshake_failures_total", "Cluster links refused before they came up.", func(m *wse.Metrics) uint64 { return m.ClusterHandshakeFailures })
+	counter("wse_cluster_tls_reloads_total", "Cluster TLS material reloads (SIGHUP, ReloadClusterTLS).", func(m *wse.Metrics) uint64 { return m.ClusterTLSReloads })
+	counter("wse_cluster_link_gaps_total", "Peer links lost without SHUTDOWN or regained after that: messages may have been lost.", func(m *wse.Metrics) uint64 { return m.ClusterLinkGaps })
+	counter("wse_cluster_epoch_renewals_total", "Recovery epochs renewed after a link gap, so subscribers see the possible loss.", func(m *wse.Metrics) uint64 { return m.ClusterEpochRenewals })
 	counter("wse_cluster_unknown_message_types_total", "Cluster frames of unknown type.", func(m *wse.Metrics) uint64 { return m.ClusterUnknownMessageTypes })
 	brokerSeries(gauge, counter)
 	return c
@@ -91,6 +99,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, s := range c.series {
 		ch <- s.desc
 	}
+	ch <- c.refusals
 }
 
 // Collect takes one Metrics snapshot and sends every engine series from it.
@@ -98,5 +107,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.src.Metrics()
 	for _, s := range c.series {
 		ch <- prometheus.MustNewConstMetric(s.desc, s.kind, s.value(&m))
+	}
+	for _, reason := range wse.RefusalReasons() {
+		ch <- prometheus.MustNewConstMetric(c.refusals, prometheus.CounterValue, float64(m.Refusals[reason]), reason)
 	}
 }

@@ -33,6 +33,8 @@ type Source interface {
 	PresenceStats(topic string) wse.PresenceStats
 	// QueueGroupInfo returns the queue groups of topic.
 	QueueGroupInfo(topic string) []wse.QueueGroup
+	// Refusals returns the refusal counts by reason.
+	Refusals() map[string]uint64
 }
 
 var _ Source = (*wse.Server)(nil)
@@ -132,7 +134,14 @@ func (m *Monitor) Register(mux *http.ServeMux) {
 }
 
 func (m *Monitor) health(w http.ResponseWriter, _ *http.Request) {
-	WriteJSON(w, http.StatusOK, HealthBody{Status: Status(m.src), Version: buildinfo.Get().Version, Health: m.src.HealthSnapshot()})
+	body := HealthBody{Status: Status(m.src), Version: buildinfo.Get().Version, Health: m.src.HealthSnapshot(), Refusals: map[string]uint64{}}
+	for reason, n := range m.src.Refusals() {
+		if n > 0 {
+			body.Refusals[reason] = n
+			body.RefusalsTotal += n
+		}
+	}
+	WriteJSON(w, http.StatusOK, body)
 }
 
 // ConnectionList is the body of GET /api/connections.

@@ -31,6 +31,7 @@ func (f *fakeSource) Connections() []string                       { return appen
 func (f *fakeSource) TopicSubscriberCount(topic string) int       { return f.subs[topic] }
 func (f *fakeSource) Presence(topic string) map[string]wse.Member { return f.members[topic] }
 func (f *fakeSource) QueueGroupInfo(string) []wse.QueueGroup      { return []wse.QueueGroup{} }
+func (f *fakeSource) Refusals() map[string]uint64                 { return f.metrics.Refusals }
 func (f *fakeSource) PresenceStats(topic string) wse.PresenceStats {
 	st := wse.PresenceStats{NumUsers: len(f.members[topic])}
 	for _, m := range f.members[topic] {

@@ -41,14 +41,20 @@ const (
 	StatusStopped = "stopped"
 )
 
-// HealthBody is the body of GET /health: the engine's health snapshot with
-// the server's status and version.
+// HealthBody is the body of GET /health: the server's status and version,
+// the engine's health snapshot (the original's health_snapshot() keys) and
+// a summary of its refusals.
 type HealthBody struct {
 	// Status is StatusOK, StatusDraining or StatusStopped.
 	Status string `json:"status"`
 	// Version is the running build's version (see wse-server --version).
 	Version string `json:"version"`
 	wse.Health
+	// RefusalsTotal is the number of refusals of every reason.
+	RefusalsTotal uint64 `json:"refusals_total"`
+	// Refusals holds the reasons with at least one refusal (all of them in
+	// wse_refusals_total on /metrics).
+	Refusals map[string]uint64 `json:"refusals"`
 }
 
 // Status returns the status of src: StatusOK when it accepts connections

@@ -115,6 +115,19 @@ type Config struct {
 	DrainTimeout time.Duration
 	// EventsBufferSize bounds the event buffer behind GET /api/events.
 	EventsBufferSize int
+	// EventsBufferBytes bounds the bytes held by that buffer.
+	EventsBufferBytes int64
+	// EventsBufferBeforePoll keeps events before GET /api/events is first
+	// polled; by default nothing is buffered until then.
+	EventsBufferBeforePoll bool
+	// MaxInboundQueueBytes bounds the bytes of the engine's event queue.
+	MaxInboundQueueBytes int64
+	// MaxTotalOutboundBytes bounds the pending outbound bytes of all
+	// connections together.
+	MaxTotalOutboundBytes int64
+	// MaxInboundBufferBytes bounds the incomplete input of all connections
+	// together.
+	MaxInboundBufferBytes int64
 	// Demo serves the demo page at / on the WebSocket listener.
 	Demo bool
 	// Pprof serves net/http/pprof at /debug/pprof/ on the control API.
@@ -298,9 +311,12 @@ func (c Config) engineConfig() wse.Config {
 		PingInterval:                  c.PingInterval,
 		IdleTimeout:                   c.IdleTimeout,
 		MaxOutboundQueueBytes:         c.MaxOutboundQueueBytes,
+		MaxTotalOutboundBytes:         c.MaxTotalOutboundBytes,
+		MaxInboundBufferBytes:         c.MaxInboundBufferBytes,
 		SocketSendBuffer:              c.SocketSendBuffer,
 		WriteDelay:                    c.WriteDelay,
 		MaxInboundQueueSize:           c.MaxInboundQueueSize,
+		MaxInboundQueueBytes:          c.MaxInboundQueueBytes,
 		RateLimitCapacity:             c.RateLimitCapacity,
 		RateLimitRefill:               c.RateLimitRefill,
 		Presence: wse.PresenceConfig{

@@ -14,4 +14,7 @@ var (
 	// ErrUsage reports a subcommand (gentoken, checkconfig) called with
 	// arguments it does not take; the message says what it takes.
 	ErrUsage = errors.New("usage")
+	// ErrNoClusterTLS reports ReloadTLS on a server without cluster TLS
+	// settings.
+	ErrNoClusterTLS = errors.New("server: no cluster TLS configured")
 )

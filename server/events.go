@@ -48,36 +48,65 @@ func toAPIEvent(ev wse.Event) APIEvent {
 	return out
 }
 
-// eventBuffer is the bounded queue behind GET /api/events. When full, the
-// oldest event is discarded and counted, so that an endpoint nobody reads
-// costs a fixed amount of memory and never slows the engine.
+// eventBuffer is the bounded queue behind GET /api/events, bounded in
+// events and in bytes (wse.Event.Size). When either bound is reached, the
+// oldest events are discarded and counted, so that an endpoint nobody reads
+// costs a fixed amount of memory and never slows the engine. Until the
+// endpoint is first polled it keeps nothing (events are counted as skipped)
+// unless it was made with keepBeforePoll.
 type eventBuffer struct {
 	discarded atomic.Uint64
+	// skipped counts events not kept because nobody had polled yet.
+	skipped atomic.Uint64
+	// polled is set by the first wait.
+	polled atomic.Bool
 
-	// mu guards the ring and wake.
-	mu   sync.Mutex
-	ring []APIEvent
-	head int // index of the oldest event
-	n    int // events held
-	wake chan struct{}
+	maxBytes int64
+	// mu guards the ring, bytes and wake.
+	mu    sync.Mutex
+	ring  []bufferedEvent
+	head  int   // index of the oldest event
+	n     int   // events held
+	bytes int64 // sum of the held events' sizes
+	wake  chan struct{}
 }
 
-func newEventBuffer(size int) *eventBuffer {
-	return &eventBuffer{ring: make([]APIEvent, size), wake: make(chan struct{})}
+// bufferedEvent is an event and the bytes it is charged.
+type bufferedEvent struct {
+	ev   APIEvent
+	size int64
 }
 
-// push appends ev, discarding the oldest event when the buffer is full.
-func (b *eventBuffer) push(ev APIEvent) {
+func newEventBuffer(size int, maxBytes int64, keepBeforePoll bool) *eventBuffer {
+	b := &eventBuffer{ring: make([]bufferedEvent, size), maxBytes: maxBytes, wake: make(chan struct{})}
+	b.polled.Store(keepBeforePoll)
+	return b
+}
+
+// push appends ev, charged size bytes, discarding the oldest events while
+// the buffer is full in events or in bytes. An event bigger than the whole
+// byte bound is discarded itself.
+func (b *eventBuffer) push(ev APIEvent, size int64) {
+	if !b.polled.Load() {
+		b.skipped.Add(1)
+		return
+	}
+	if size > b.maxBytes {
+		b.discarded.Add(1)
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.n == len(b.ring) {
-		b.ring[b.head] = APIEvent{}
+	for b.n == len(b.ring) || (b.n > 0 && b.bytes+size > b.maxBytes) {
+		b.bytes -= b.ring[b.head].size
+		b.ring[b.head] = bufferedEvent{}
 		b.head = (b.head + 1) % len(b.ring)
 		b.n--
 		b.discarded.Add(1)
 	}
-	b.ring[(b.head+b.n)%len(b.ring)] = ev
+	b.ring[(b.head+b.n)%len(b.ring)] = bufferedEvent{ev: ev, size: size}
 	b.n++
+	b.bytes += size
 	close(b.wake)
 	b.wake = make(chan struct{})
 }
@@ -89,14 +118,22 @@ func (b *eventBuffer) len() int {
 	return b.n
 }
 
+// size returns the bytes charged to the buffered events.
+func (b *eventBuffer) size() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bytes
+}
+
 // takeLocked removes up to max events; b.mu must be held.
 func (b *eventBuffer) takeLocked(max int) []APIEvent {
 	k := min(max, b.n)
 	out := make([]APIEvent, k)
 	for i := range k {
 		j := (b.head + i) % len(b.ring)
-		out[i] = b.ring[j]
-		b.ring[j] = APIEvent{}
+		out[i] = b.ring[j].ev
+		b.bytes -= b.ring[j].size
+		b.ring[j] = bufferedEvent{}
 	}
 	b.head = (b.head + k) % len(b.ring)
 	b.n -= k
@@ -107,6 +144,7 @@ func (b *eventBuffer) takeLocked(max int) []APIEvent {
 // It returns early, possibly with none, when ctx is done. Each event goes to
 // exactly one caller.
 func (b *eventBuffer) wait(ctx context.Context, max int, timeout time.Duration) []APIEvent {
+	b.polled.Store(true)
 	var timer <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
@@ -156,7 +194,7 @@ func (s *Server) handleEvent(ev wse.Event) {
 	if s.hooks != nil {
 		s.hooks.Observe(ev)
 	}
-	s.events.push(toAPIEvent(ev))
+	s.events.push(toAPIEvent(ev), int64(ev.Size))
 }
 
 // subscribeOnConnect subscribes a new connection to the --subscribe-on-connect

@@ -228,3 +228,39 @@ func pollEvents(t *testing.T, srv *Server, key, connID string, want int) []map[s
 	}
 	return got
 }
+
+// scrape returns the text of GET /metrics.
+func scrape(t *testing.T, srv *Server) string {
+	t.Helper()
+	resp, err := httpClient.Get("http://" + srv.APIAddr() + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	return string(raw)
+}
+
+// dialRaw upgrades without reading anything.
+func dialRaw(t *testing.T, srv *Server, header http.Header) *wsClient {
+	t.Helper()
+	d := ws.Dialer{Timeout: waitTimeout}
+	if header != nil {
+		d.Header = ws.HandshakeHeaderHTTP(header)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	conn, br, _, err := d.Dial(ctx, srv.WebSocketURL())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	c := &wsClient{t: t, conn: conn, rd: conn}
+	if br != nil {
+		c.rd = br
+	}
+	return c
+}

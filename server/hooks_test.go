@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gobwas/ws"
 
 	"github.com/wse-go/wse/hooks"
 )
@@ -83,27 +80,6 @@ func (b *backend) last(hook string) map[string]any {
 	return list[len(list)-1]
 }
 
-// dialRaw upgrades without reading anything.
-func dialRaw(t *testing.T, srv *Server, header http.Header) *wsClient {
-	t.Helper()
-	d := ws.Dialer{Timeout: waitTimeout}
-	if header != nil {
-		d.Header = ws.HandshakeHeaderHTTP(header)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	conn, br, _, err := d.Dial(ctx, srv.WebSocketURL())
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	c := &wsClient{t: t, conn: conn, rd: conn}
-	if br != nil {
-		c.rd = br
-	}
-	return c
-}
-
 // expectRefusal reads the error frame and the close of a refused connection.
 func expectRefusal(t *testing.T, c *wsClient, code string, closeCode int) {
 	t.Helper()
@@ -159,6 +135,7 @@ func TestConnectHookAllowsCookieSessionWithUserTopicsAndACL(t *testing.T) {
 	t.Parallel()
 	b := startBackend(t, cookieSessions)
 	srv := startServer(t, func(c *Config) {
+		c.EventsBufferBeforePoll = true // the tests read events from the first connection on
 		c.HookSecret = hookSecret
 		c.HookConnectURL = b.url
 	})
@@ -211,6 +188,7 @@ func TestConnectHookDenialsAndFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := startServer(t, func(c *Config) {
+				c.EventsBufferBeforePoll = true // the tests read events from the first connection on
 				c.HookSecret = tc.secret
 				c.HookConnectURL = b.url
 				c.HookConnectOnFailure = tc.onFailure
@@ -247,6 +225,7 @@ func TestSubscribeHookGrantsRefusesCachesAndFailsClosed(t *testing.T) {
 		return 200, map[string]any{"granted": granted}
 	})
 	srv := startServer(t, func(c *Config) {
+		c.EventsBufferBeforePoll = true // the tests read events from the first connection on
 		c.HookSecret = hookSecret
 		c.HookSubscribeURL = b.url
 		c.ClientTopics = []string{"public:*"}
@@ -297,6 +276,7 @@ func TestPublishAndRPCHooks(t *testing.T) {
 		return 200, map[string]any{"reply": map[string]any{"p": map[string]any{"id": p["id"], "sum": p["a"].(float64) + p["b"].(float64)}}}
 	})
 	srv := startServer(t, func(c *Config) {
+		c.EventsBufferBeforePoll = true // the tests read events from the first connection on
 		c.HookSecret = hookSecret
 		c.HookPublishURL = b.url
 		c.HookPublishTypes = []string{"chat_send"}
@@ -345,6 +325,7 @@ func TestDisconnectAndPresenceLeaveWebhooksWaitForTheGracePeriod(t *testing.T) {
 		return 204, nil
 	})
 	srv := startServer(t, func(c *Config) {
+		c.EventsBufferBeforePoll = true // the tests read events from the first connection on
 		c.HookSecret = hookSecret
 		c.HookConnectURL = b.url
 		c.HookDisconnectURL = b.url
@@ -392,6 +373,7 @@ func TestWebhookRetriesUntilTheBackendAnswers(t *testing.T) {
 		return 200, map[string]any{}
 	})
 	srv := startServer(t, func(c *Config) {
+		c.EventsBufferBeforePoll = true // the tests read events from the first connection on
 		c.HookSecret = hookSecret
 		c.HookDisconnectURL = b.url
 		c.HookGrace = 0
@@ -416,6 +398,7 @@ func TestDeadBackendDoesNotStopOtherTraffic(t *testing.T) {
 		return 500, nil
 	})
 	srv := startServer(t, func(c *Config) {
+		c.EventsBufferBeforePoll = true // the tests read events from the first connection on
 		c.HookSecret = hookSecret
 		c.HookSubscribeURL = b.url
 		c.HookRPCURL = b.url
@@ -467,6 +450,7 @@ func TestConnectHookOnlyDecidesUpgradesWithoutAToken(t *testing.T) {
 	t.Parallel()
 	b := startBackend(t, cookieSessions)
 	srv := startServer(t, func(c *Config) {
+		c.EventsBufferBeforePoll = true // the tests read events from the first connection on
 		c.HookSecret = hookSecret
 		c.HookConnectURL = b.url
 		c.JWTSecret = testSecret
@@ -503,6 +487,7 @@ func TestEveryProxyAppliesItsPolicyOnTimeout500AndWrongSignature(t *testing.T) {
 				t.Parallel()
 				url := b.url + "/?mode=" + mode
 				srv := startServer(t, func(c *Config) {
+					c.EventsBufferBeforePoll = true // the tests read events from the first connection on
 					c.HookSecret = hookSecret
 					if mode == "wrong-signature" {
 						c.HookSecret = "not-the-backends-secret-0123"
@@ -548,6 +533,7 @@ func TestWebhookWithAWrongSignatureIsRetriedThenGivenUp(t *testing.T) {
 	t.Parallel()
 	b := startBackend(t, func(string, map[string]any, *http.Request) (int, any) { return 200, map[string]any{} })
 	srv := startServer(t, func(c *Config) {
+		c.EventsBufferBeforePoll = true // the tests read events from the first connection on
 		c.HookSecret = "not-the-backends-secret-0123"
 		c.HookDisconnectURL = b.url
 		c.HookGrace = 0

@@ -133,7 +133,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		jwks:     jwks,
 		stopJWKS: make(chan struct{}),
 		jwksDone: make(chan struct{}),
-		events:   newEventBuffer(cfg.EventsBufferSize),
+		events:   newEventBuffer(cfg.EventsBufferSize, cfg.EventsBufferBytes, cfg.EventsBufferBeforePoll),
 		stopPump: make(chan struct{}),
 		pumpDone: make(chan struct{}),
 	}
@@ -145,6 +145,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 			Value: func() float64 { return float64(s.events.len()) }},
 		{Name: "wse_api_auth_failures_total", Help: "Control API requests refused for a missing or wrong API key.", Type: monitor.Counter,
 			Value: func() float64 { return float64(s.apiAuthFailures.Load()) }},
+		{Name: "wse_api_events_buffered_bytes", Help: "Bytes held by the events waiting in the /api/events buffer.", Type: monitor.Gauge,
+			Value: func() float64 { return float64(s.events.size()) }},
+		{Name: "wse_api_events_skipped_total", Help: "Events not buffered because /api/events had not been polled yet.", Type: monitor.Counter,
+			Value: func() float64 { return float64(s.events.skipped.Load()) }},
 	}})
 	if err != nil {
 		return nil, err
@@ -226,6 +230,20 @@ func (s *Server) Start() error {
 	s.log.Info("wse-server listening", "websocket", s.WebSocketURL(), "api", "http://"+ln.Addr().String(),
 		"cluster", s.engine.ClusterAddr(), "broker", s.cfg.Broker, "node", s.engine.NodeID(),
 		"auth", s.cfg.jwtEnabled(), "presence", s.cfg.Presence, "recovery", s.cfg.Recovery)
+	return nil
+}
+
+// ReloadTLS re-reads the cluster TLS files (--tls-ca, --tls-cert,
+// --tls-key) and puts them in force for every later peer link; links that
+// are up stay up (wse.Server.ReloadClusterTLS). wse-server calls it on
+// SIGHUP. On error the material in force is kept.
+func (s *Server) ReloadTLS() error {
+	if s.cfg.TLSCA == "" {
+		return fmt.Errorf("server: reload TLS: %w", ErrNoClusterTLS)
+	}
+	if err := s.engine.ReloadClusterTLS(s.cfg.TLSCert, s.cfg.TLSKey, s.cfg.TLSCA); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	return nil
 }
 

@@ -238,7 +238,7 @@ func TestSubscribeOnConnectSkipsUserTemplatesWithoutAuth(t *testing.T) {
 
 func TestEventsLongPollDeliversConnectMsgDisconnectInOrder(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
+	srv := startServer(t, func(c *Config) { c.EventsBufferBeforePoll = true })
 	c := dial(t, srv, http.Header{"Cookie": {"theme=dark"}})
 	id := c.connID()
 	c.send(map[string]any{"t": "chat", "p": map[string]any{"text": "hi"}})
@@ -287,7 +287,7 @@ func TestEventsLongPollReturnsEmptyAfterTimeout(t *testing.T) {
 
 func TestUnreadEventsAreDiscardedWithoutEngineDrops(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, func(c *Config) { c.EventsBufferSize = 2 })
+	srv := startServer(t, func(c *Config) { c.EventsBufferSize = 2; c.EventsBufferBeforePoll = true })
 	c := dial(t, srv, nil)
 	for i := range 20 {
 		c.send(map[string]any{"t": "spam", "p": map[string]any{"i": i}})
@@ -309,9 +309,9 @@ func TestUnreadEventsAreDiscardedWithoutEngineDrops(t *testing.T) {
 
 func TestEventBufferKeepsNewestAndServesEachOnce(t *testing.T) {
 	t.Parallel()
-	b := newEventBuffer(3)
+	b := newEventBuffer(3, 1<<20, true)
 	for i := range 5 {
-		b.push(APIEvent{Type: "msg", ConnID: string(rune('a' + i))})
+		b.push(APIEvent{Type: "msg", ConnID: string(rune('a' + i))}, 100)
 	}
 	if b.discarded.Load() != 2 || b.len() != 3 {
 		t.Fatalf("discarded %d, len %d; want 2 and 3", b.discarded.Load(), b.len())
@@ -331,7 +331,7 @@ func TestEventBufferKeepsNewestAndServesEachOnce(t *testing.T) {
 	}
 	done := make(chan []APIEvent)
 	go func() { done <- b.wait(context.Background(), 10, waitTimeout) }()
-	b.push(APIEvent{Type: "late"})
+	b.push(APIEvent{Type: "late"}, 100)
 	select {
 	case got := <-done:
 		if len(got) != 1 || got[0].Type != "late" {

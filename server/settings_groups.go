@@ -42,6 +42,8 @@ var settingGroups = map[string]string{
 	"demo":                             "listener",
 	"drain-timeout":                    "listener",
 	"events-buffer-size":               "api",
+	"events-buffer-bytes":              "api",
+	"events-buffer-before-poll":        "api",
 	"pprof":                            "api",
 	"auth-first-message":               "auth",
 	"client-subscriptions":             "subscriptions",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
@@ -44,6 +45,8 @@ func run(args []string) int {
 	}
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
+	reload := make(chan os.Signal, 1)
+	signal.Notify(reload, syscall.SIGHUP)
 	if err := srv.Start(); err != nil {
 		return fail(err, 1)
 	}
@@ -53,7 +56,7 @@ func run(args []string) int {
 	}
 	fmt.Printf("wse-server: WebSocket %s%s, control API http://%s\n", srv.WebSocketURL(), demo, srv.APIAddr())
 
-	sig := <-signals
+	sig := waitStop(signals, reload, srv, log)
 	log.Info("shutting down: draining connections", "signal", sig.String(), "timeout", cfg.DrainTimeout)
 	done := make(chan struct{})
 	go func() {
@@ -129,4 +132,21 @@ func subcommand(name string, args []string) int {
 func fail(err error, code int) int {
 	fmt.Fprintf(os.Stderr, "wse-server: %s\n", strings.TrimPrefix(err.Error(), "server: "))
 	return code
+}
+
+// waitStop returns the first stop signal; until then each SIGHUP reloads
+// the cluster TLS files (certificate rotation without a restart).
+func waitStop(stop, reload <-chan os.Signal, srv *server.Server, log *slog.Logger) os.Signal {
+	for {
+		select {
+		case sig := <-stop:
+			return sig
+		case <-reload:
+			if err := srv.ReloadTLS(); err != nil {
+				log.Error("SIGHUP: cluster TLS not reloaded", "error", err)
+				continue
+			}
+			log.Info("SIGHUP: cluster TLS reloaded")
+		}
+	}
 }

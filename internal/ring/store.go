@@ -269,6 +269,25 @@ func (s *Store) Sweep(now time.Time) int {
 	return dropped
 }
 
+// Renew drops every buffer, so that the next message of each topic starts
+// a new epoch, and returns how many it dropped. The engine calls it when
+// messages may have been lost before they reached the Store (a cluster link
+// lost): a client then sees its epoch end, which it reports as missed data,
+// instead of consecutive offsets over a hole.
+func (s *Store) Renew() int {
+	dropped := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for sh.oldest != nil {
+			s.dropLocked(sh, sh.oldest)
+			dropped++
+		}
+		sh.mu.Unlock()
+	}
+	return dropped
+}
+
 // Stats returns a snapshot of the Store's counters. Shards are read one after
 // the other, so under concurrent writes the figures are not one instant's.
 func (s *Store) Stats() Stats {

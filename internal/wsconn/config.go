@@ -39,6 +39,19 @@ type Config struct {
 	// MaxQueueBytes bounds each connection's pending output in bytes.
 	// Default DefaultMaxQueueBytes.
 	MaxQueueBytes int
+	// MaxTotalReadBytes bounds the input all connections hold together in
+	// incomplete frames and fragmented messages (each at most
+	// MaxMessageSize). A connection whose buffer would take the total over
+	// it is closed with 1013 (try again later). Default 0: no engine-wide
+	// bound.
+	MaxTotalReadBytes int64
+	// MaxTotalQueueBytes bounds the pending output of all connections
+	// together, counted per connection (a frame shared by n connections
+	// counts n times). Over it, Enqueue refuses frames (ErrQueueFull) to
+	// every connection holding more than MaxQueueBytes/16 pending, so that
+	// the backed-up connections lose output and those keeping up do not.
+	// Default 0: no engine-wide bound.
+	MaxTotalQueueBytes int64
 	// Pollers is the number of epoll loops (goroutines). Default 1.
 	Pollers int
 	// Flushers is the number of goroutines writing queued output.
@@ -76,6 +89,10 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("%w: MaxMessageSize %d < 0", ErrInvalidConfig, cfg.MaxMessageSize)
 	case cfg.MaxQueueBytes < 0:
 		return cfg, fmt.Errorf("%w: MaxQueueBytes %d < 0", ErrInvalidConfig, cfg.MaxQueueBytes)
+	case cfg.MaxTotalReadBytes < 0:
+		return cfg, fmt.Errorf("%w: MaxTotalReadBytes %d < 0", ErrInvalidConfig, cfg.MaxTotalReadBytes)
+	case cfg.MaxTotalQueueBytes < 0:
+		return cfg, fmt.Errorf("%w: MaxTotalQueueBytes %d < 0", ErrInvalidConfig, cfg.MaxTotalQueueBytes)
 	case cfg.Pollers < 0 || cfg.Pollers > MaxPollers:
 		return cfg, fmt.Errorf("%w: Pollers %d not in [0, %d]", ErrInvalidConfig, cfg.Pollers, MaxPollers)
 	case cfg.Flushers < 0 || cfg.Flushers > MaxFlushers:

@@ -77,6 +77,13 @@ func (c *Conn) Enqueue(frame []byte) error {
 		c.e.stats.dropped.Add(1)
 		return ErrQueueFull
 	}
+	if max := c.e.cfg.MaxTotalQueueBytes; max > 0 && c.q.bytes > c.e.cfg.MaxQueueBytes/16 &&
+		c.e.stats.queued.Load()+int64(len(frame)) > max {
+		c.mu.Unlock()
+		c.e.stats.dropped.Add(1)
+		c.e.stats.totalDropped.Add(1)
+		return ErrTotalQueueFull
+	}
 	c.q.push(frame)
 	sched := c.scheduleLocked()
 	if sched && c.e.cfg.WriteDelay > 0 {
@@ -285,6 +292,16 @@ func (c *Conn) peerClose(payload []byte) {
 // sent at once, as CloseNow does.
 func (c *Conn) protocolError(code int) {
 	c.e.stats.protocolErrors.Add(1)
+	switch code {
+	case CloseProtocolError:
+		c.e.stats.refusedProto.Add(1)
+	case CloseInvalidPayload:
+		c.e.stats.refusedPayload.Add(1)
+	case CloseMessageTooBig:
+		c.e.stats.refusedTooBig.Add(1)
+	case CloseTryAgainLater:
+		c.e.stats.refusedBusy.Add(1)
+	}
 	c.discard = true
 	c.rd.reset()
 	c.CloseNow(code, "")

@@ -57,6 +57,20 @@ type Stats struct {
 	Discarded      uint64 // queued frames discarded by CloseNow
 	ProtocolErrors uint64 // connections failed for a protocol violation
 	CloseTimeouts  uint64 // closes ended by Config.CloseTimeout
+	// QueuedBytes is the pending output of all connections (a shared frame
+	// counted once per connection).
+	QueuedBytes int64
+	// TotalDropped counts the frames of Dropped refused for
+	// Config.MaxTotalQueueBytes rather than a connection's own bound.
+	TotalDropped uint64
+	// Refused counts the connections failed by the parser, by close code:
+	// 1002 (protocol error), 1007 (invalid UTF-8 or close payload), 1009
+	// (frame or message over MaxMessageSize) and 1013 (MaxTotalReadBytes
+	// reached); their sum is ProtocolErrors.
+	Refused map[int]uint64
+	// ReadBufferedBytes is the input held in incomplete frames and
+	// fragmented messages over all connections (buffer capacities).
+	ReadBufferedBytes int64
 }
 
 // engineStats holds the live counters behind Stats.
@@ -74,6 +88,13 @@ type engineStats struct {
 	discarded      atomic.Uint64
 	protocolErrors atomic.Uint64
 	closeTimeouts  atomic.Uint64
+	queued         atomic.Int64
+	totalDropped   atomic.Uint64
+	refusedProto   atomic.Uint64 // 1002
+	refusedPayload atomic.Uint64 // 1007
+	refusedTooBig  atomic.Uint64 // 1009
+	refusedBusy    atomic.Uint64 // 1013
+	reading        atomic.Int64
 }
 
 // Engine lifecycle states.
@@ -208,7 +229,9 @@ func (e *Engine) Adopt(nc net.Conn, h Handler, o AdoptOptions) (*Conn, error) {
 
 	p := pollers[int(e.next.Add(1))%len(pollers)]
 	c := &Conn{e: e, p: p, h: h, ctx: o.Context, remote: remote, fd: fd}
+	c.q.total = &e.stats.queued
 	c.rd.max = e.cfg.MaxMessageSize
+	c.rd.total, c.rd.limit = &e.stats.reading, e.cfg.MaxTotalReadBytes
 	c.touch()
 	initial := len(o.Initial) > 0
 	if initial {
@@ -254,5 +277,14 @@ func (e *Engine) Stats() Stats {
 		Discarded:      s.discarded.Load(),
 		ProtocolErrors: s.protocolErrors.Load(),
 		CloseTimeouts:  s.closeTimeouts.Load(),
+		QueuedBytes:    s.queued.Load(),
+		TotalDropped:   s.totalDropped.Load(),
+		Refused: map[int]uint64{
+			CloseProtocolError:  s.refusedProto.Load(),
+			CloseInvalidPayload: s.refusedPayload.Load(),
+			CloseMessageTooBig:  s.refusedTooBig.Load(),
+			CloseTryAgainLater:  s.refusedBusy.Load(),
+		},
+		ReadBufferedBytes: s.reading.Load(),
 	}
 }

@@ -1,6 +1,9 @@
 package wsconn
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Callers test them with errors.Is; returned errors may wrap
 // them with more context.
@@ -9,6 +12,10 @@ var (
 	// connection's pending output over Config.MaxQueueBytes. The frame is
 	// dropped and counted in Stats.Dropped; the connection stays open.
 	ErrQueueFull = errors.New("wsconn: queue full")
+	// ErrTotalQueueFull is returned by Conn.Enqueue when the engine's pending
+	// output is over Config.MaxTotalQueueBytes and this connection is one of
+	// those backed up. It wraps ErrQueueFull.
+	ErrTotalQueueFull = fmt.Errorf("%w: engine-wide output bound reached", ErrQueueFull)
 	// ErrClosed is returned when writing to a connection that is closing or
 	// closed.
 	ErrClosed = errors.New("wsconn: connection closed")

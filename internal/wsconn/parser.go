@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -38,6 +39,30 @@ type parser struct {
 	pending []byte // bytes of the incomplete frame at the head of the stream; nil when none
 	msg     []byte // payload of the fragmented message being reassembled
 	msgOp   Opcode // opcode of that message (OpText or OpBinary); 0 when none
+	// total, when set, is the engine-wide sum of the buffer capacities of
+	// all parsers (Config.MaxTotalReadBytes), limit its bound (0 = none)
+	// and held this parser's share of it.
+	total *atomic.Int64
+	limit int64
+	held  int
+}
+
+// settle charges the capacities of pending and msg to the engine-wide
+// total after they changed, and reports false when a growth took the
+// total over the limit (the caller then fails the connection with
+// CloseTryAgainLater; its reset releases the share).
+func (p *parser) settle() bool {
+	if p.total == nil {
+		return true
+	}
+	now := cap(p.pending) + cap(p.msg)
+	delta := now - p.held
+	if delta == 0 {
+		return true
+	}
+	p.held = now
+	t := p.total.Add(int64(delta))
+	return delta < 0 || p.limit <= 0 || t <= p.limit
 }
 
 // headerLen returns the header size announced by the second byte of a
@@ -162,6 +187,10 @@ func (p *parser) feed(data []byte, s frameSink) int {
 			c = min(c, hn+int(h.length))
 		}
 		p.pending = append(make([]byte, 0, max(c, len(rest))), rest...)
+		if !p.settle() {
+			p.reset()
+			return CloseTryAgainLater
+		}
 	}
 	return 0
 }
@@ -197,6 +226,7 @@ func (p *parser) completePending(data []byte, s frameSink) (rest []byte, fail in
 			frame := p.pending
 			p.pending = nil
 			fail, more := p.dispatch(h, frame[hn:want], s)
+			p.settle() // releases the frame's buffer
 			if fail != 0 || !more {
 				return nil, fail, pendingStop
 			}
@@ -206,7 +236,9 @@ func (p *parser) completePending(data []byte, s frameSink) (rest []byte, fail in
 			return nil, 0, pendingIncomplete
 		}
 		k := min(want-len(p.pending), len(data))
-		p.appendPending(data[:k], want, hn > 0)
+		if !p.appendPending(data[:k], want, hn > 0) {
+			return nil, CloseTryAgainLater, pendingStop
+		}
 		data = data[k:]
 	}
 	// Unreachable: each round returns or brings pending up to want, and want
@@ -215,8 +247,9 @@ func (p *parser) completePending(data []byte, s frameSink) (rest []byte, fail in
 }
 
 // appendPending appends b to p.pending, growing it by doubling but never past
-// want, the frame's size, when that is known.
-func (p *parser) appendPending(b []byte, want int, known bool) {
+// want, the frame's size, when that is known. It reports false when the
+// growth took the engine-wide total over its limit.
+func (p *parser) appendPending(b []byte, want int, known bool) bool {
 	n := len(p.pending) + len(b)
 	if n > cap(p.pending) {
 		c := max(2*cap(p.pending), minBufferCap)
@@ -228,11 +261,13 @@ func (p *parser) appendPending(b []byte, want int, known bool) {
 		p.pending = grown
 	}
 	p.pending = append(p.pending, b...)
+	return p.settle()
 }
 
 // appendMsg appends a fragment to the message being reassembled, growing the
-// buffer by doubling but never past p.max.
-func (p *parser) appendMsg(b []byte) {
+// buffer by doubling but never past p.max. It reports false when the growth
+// took the engine-wide total over its limit.
+func (p *parser) appendMsg(b []byte) bool {
 	n := len(p.msg) + len(b)
 	if n > cap(p.msg) {
 		c := min(max(2*cap(p.msg), minBufferCap), int(min(p.max, int64(maxInt))))
@@ -241,6 +276,7 @@ func (p *parser) appendMsg(b []byte) {
 		p.msg = grown
 	}
 	p.msg = append(p.msg, b...)
+	return p.settle()
 }
 
 // maxInt is the largest int.
@@ -256,7 +292,9 @@ func (p *parser) dispatch(h frameHeader, payload []byte, s frameSink) (fail int,
 	case OpText, OpBinary:
 		if !h.fin {
 			p.msgOp = h.op
-			p.appendMsg(payload)
+			if !p.appendMsg(payload) {
+				return CloseTryAgainLater, false
+			}
 			return 0, true
 		}
 		if h.op == OpText && !utf8.Valid(payload) {
@@ -264,12 +302,15 @@ func (p *parser) dispatch(h frameHeader, payload []byte, s frameSink) (fail int,
 		}
 		return 0, s.frame(h.op, payload)
 	case OpContinuation:
-		p.appendMsg(payload)
+		if !p.appendMsg(payload) {
+			return CloseTryAgainLater, false
+		}
 		if !h.fin {
 			return 0, true
 		}
 		op, msg := p.msgOp, p.msg
 		p.msgOp, p.msg = 0, nil
+		defer p.settle() // releases the message's buffer after delivery
 		if op == OpText && !utf8.Valid(msg) {
 			return CloseInvalidPayload, false
 		}
@@ -282,4 +323,5 @@ func (p *parser) dispatch(h frameHeader, payload []byte, s frameSink) (fail int,
 // reset drops all buffered input and reassembly state.
 func (p *parser) reset() {
 	p.pending, p.msg, p.msgOp = nil, nil, 0
+	p.settle()
 }

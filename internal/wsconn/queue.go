@@ -1,5 +1,7 @@
 package wsconn
 
+import "sync/atomic"
+
 // queueKeepCap is the largest backing array a drained queue keeps for reuse;
 // a larger one is released so that idle connections stay small.
 const queueKeepCap = 64
@@ -11,6 +13,17 @@ type frameQueue struct {
 	off   int      // index of the first pending frame
 	head  int      // bytes of buf[off] already written
 	bytes int      // pending bytes, not counting the written part of buf[off]
+	// total, when set, is the engine-wide sum of pending bytes that every
+	// change of bytes is mirrored to (Config.MaxTotalQueueBytes).
+	total *atomic.Int64
+}
+
+// charge adds n (possibly negative) to the pending bytes.
+func (q *frameQueue) charge(n int) {
+	q.bytes += n
+	if q.total != nil && n != 0 {
+		q.total.Add(int64(n))
+	}
 }
 
 // len returns the number of pending frames.
@@ -25,7 +38,7 @@ func (q *frameQueue) push(b []byte) {
 		q.off = 0
 	}
 	q.buf = append(q.buf, b)
-	q.bytes += len(b)
+	q.charge(len(b))
 }
 
 // advance records that n more bytes were written and returns the number of
@@ -35,11 +48,11 @@ func (q *frameQueue) advance(n int) (frames int) {
 		rem := len(q.buf[q.off]) - q.head
 		if n < rem {
 			q.head += n
-			q.bytes -= n
+			q.charge(-n)
 			return frames
 		}
 		n -= rem
-		q.bytes -= rem
+		q.charge(-rem)
 		q.buf[q.off] = nil
 		q.off++
 		q.head = 0
@@ -58,7 +71,8 @@ func (q *frameQueue) drained() {
 	} else {
 		q.buf = q.buf[:0]
 	}
-	q.off, q.head, q.bytes = 0, 0, 0
+	q.charge(-q.bytes)
+	q.off, q.head = 0, 0
 }
 
 // dropUnstarted discards every pending frame no byte of which was written,
@@ -77,7 +91,7 @@ func (q *frameQueue) dropUnstarted(keepLast bool) (dropped int) {
 		return 0
 	}
 	for _, b := range q.buf[first:last] {
-		q.bytes -= len(b)
+		q.charge(-len(b))
 	}
 	n := copy(q.buf[first:], q.buf[last:])
 	clear(q.buf[first+n:])
@@ -87,5 +101,6 @@ func (q *frameQueue) dropUnstarted(keepLast bool) (dropped int) {
 
 // release drops every frame and the backing array.
 func (q *frameQueue) release() {
-	*q = frameQueue{}
+	q.charge(-q.bytes)
+	*q = frameQueue{total: q.total}
 }

@@ -17,6 +17,7 @@ func startServer(t *testing.T) *server.Server {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.Port, cfg.APIAddr, cfg.ClientSubscriptions = 0, "127.0.0.1:0", "any"
+	cfg.EventsBufferBeforePoll = true // a test reads the events of a connection it made first
 	srv, err := server.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
