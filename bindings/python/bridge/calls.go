@@ -141,6 +141,11 @@ func (h *Handle) Call(method string, args []byte) (any, error) {
 		return nil, s.UpdatePresence(a.ConnID, data)
 	case "connect_cluster":
 		return nil, h.connectCluster(a.Peers, a.Seeds, a.TLSCert, a.TLSKey, a.TLSCA, a.Port, a.Addr)
+	case "reload_cluster_tls":
+		if a.TLSCert == "" || a.TLSKey == "" || a.TLSCA == "" {
+			return nil, &ArgError{Msg: "reload_cluster_tls needs cert, key and ca"}
+		}
+		return nil, s.ReloadClusterTLS(a.TLSCert, a.TLSKey, a.TLSCA)
 	case "cluster_connected":
 		return s.ClusterConnected(), nil
 	case "cluster_peers_count":

@@ -619,6 +619,15 @@ def test_s9_cluster_mtls(jwt_server: Any, tmp_path: Path) -> None:
     assert a.cluster_peers_count() == 1 and b.cluster_peers_count() == 1
     with pytest.raises(ValueError):
         jwt_server().connect_cluster(peers=[], tls_ca=ca, tls_cert=cert)
+    # Rotation: reloading (here the same files) keeps the link; a missing
+    # file is refused and the old material stays in use.
+    a.reload_cluster_tls(cert, key, ca)
+    assert a.cluster_connected() and a.cluster_peers_count() == 1
+    with pytest.raises(RuntimeError):
+        a.reload_cluster_tls(str(tmp_path / "missing.pem"), key, ca)
+    assert a.cluster_connected()
+    with pytest.raises(RuntimeError):
+        jwt_server().reload_cluster_tls(cert, key, ca)  # no cluster
 
 
 def test_drain_lame_duck(jwt_server: Any) -> None:

@@ -474,6 +474,13 @@ class WSEServer:
             "cluster_port": cluster_port or 0, "seeds": list(seeds or []), "cluster_addr": cluster_addr or "",
         })
 
+    def reload_cluster_tls(self, cert: str, key: str, ca: str) -> None:
+        """Read the cluster's TLS certificate, key and CA bundle again (paths
+        to PEM files): links that are up stay up, new links use the new
+        files. RuntimeError when the server has no cluster TLS or a file
+        does not load (the old material stays in use)."""
+        call(self._h, "reload_cluster_tls", {"tls_cert": cert, "tls_key": key, "tls_ca": ca})
+
     def cluster_connected(self) -> bool:
         """True when connected to at least one peer."""
         ok: bool = call(self._h, "cluster_connected")
