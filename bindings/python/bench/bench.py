@@ -237,7 +237,8 @@ def http_target(bins: dict[str, str], clients: int, msgs: int, broadcasts: int, 
     ws_port, api_port = free_port(), free_port()
     proc = subprocess.Popen([bins["wse-server"], "--port", str(ws_port), "--api-addr", f"127.0.0.1:{api_port}",
                              "--jwt-secret", SECRET, "--max-connections", "5000",
-                             "--max-inbound-queue-size", str(queue), "--events-buffer-size", str(queue)],
+                             "--max-inbound-queue-size", str(queue), "--events-buffer-size", str(queue),
+                             "--events-buffer-before-poll", "--events-buffer-bytes", "1GiB"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     api = http.client.HTTPConnection("127.0.0.1", api_port, timeout=60)
 

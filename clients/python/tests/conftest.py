@@ -115,6 +115,9 @@ class Server:
                 "--demo=false",
                 "--log-level", "warn",
                 "--drain-timeout", "5s",
+                # Tests read /api/events about connections made before the
+                # first poll.
+                "--events-buffer-before-poll",
                 *self.args,
             ],
             stdout=subprocess.DEVNULL,

@@ -21,7 +21,7 @@ const READY = /WebSocket (ws:\/\/[^\s,]+), .*control API (http:\/\/[^\s,]+)/;
 /** startServer runs the built wse-server with args on random loopback ports (or `port`) and waits until it listens. */
 export async function startServer(args: string[] = [], port = 0): Promise<ServerProc> {
   const bin = inject('wseServerBin');
-  const proc: ChildProcess = spawn(bin, ['--port', String(port), '--api-addr', '127.0.0.1:0', '--log-level', 'warn', ...args], {
+  const proc: ChildProcess = spawn(bin, ['--port', String(port), '--api-addr', '127.0.0.1:0', '--log-level', 'warn', '--events-buffer-before-poll', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
