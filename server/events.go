@@ -153,6 +153,9 @@ func (s *Server) handleEvent(ev wse.Event) {
 	if ev.Type == wse.EventConnect || ev.Type == wse.EventAuthConnect {
 		s.subscribeOnConnect(ev)
 	}
+	if s.cfg.Dev && ev.Type == wse.EventMessage {
+		s.relayDemoChat(ev)
+	}
 	s.events.push(toAPIEvent(ev))
 }
 

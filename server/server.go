@@ -155,6 +155,9 @@ func (s *Server) Start() error {
 		defer close(s.pumpDone)
 		s.pump(s.stopPump)
 	}()
+	if s.cfg.Dev && !isLoopback(net.JoinHostPort(s.cfg.Host, "0")) {
+		s.log.Warn("dev mode on a non-loopback host: any client reaching it may use the demo chat", "host", s.cfg.Host, "topics", DemoTopics)
+	}
 	s.log.Info("wse-server listening", "websocket", s.WebSocketURL(), "api", "http://"+ln.Addr().String(),
 		"cluster", s.engine.ClusterAddr(),
 		"auth", s.cfg.JWTSecret != "", "presence", s.cfg.Presence, "recovery", s.cfg.Recovery)
