@@ -78,6 +78,8 @@ func (s *Server) routes(mon *monitor.Monitor) http.Handler {
 		monitor.Allow(http.MethodPost, s.updatePresence)(w, r)
 	})
 	mux.HandleFunc("/api/events", monitor.Allow(http.MethodGet, s.pollEvents))
+	mux.HandleFunc("/api/admin/snapshot", monitor.Allow(http.MethodGet, s.adminSnapshot))
+	post("/api/admin/dead_letters", s.takeDeadLetters)
 	if s.cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -85,7 +87,7 @@ func (s *Server) routes(mon *monitor.Monitor) http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	return s.authorize(mux)
+	return adminPages(s.authorize(mux))
 }
 
 // authorize requires "Authorization: Bearer <api key>" when a key is set,

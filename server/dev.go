@@ -23,8 +23,13 @@ const (
 	// "name","text"}}, and what the relay publishes to the room, with "from"
 	// (the sender's connection id) and "ts" (RFC 3339, milliseconds) added.
 	demoChatType = "demo_chat"
-	// demoErrorType answers a demo_chat the relay refused.
+	// demoErrorType answers a demo_chat or demo_who the relay refused.
 	demoErrorType = "demo_error"
+	// demoWhoType, {"t":"demo_who","p":{"room"}}, asks for the room's
+	// present users; the answer is demoMembersType,
+	// {"t":"demo_members","p":{"room","members":{user_id:{data,connections}}}}.
+	demoWhoType     = "demo_who"
+	demoMembersType = "demo_members"
 )
 
 // Bounds of a relayed demo chat message.
@@ -86,14 +91,15 @@ func parseDemoChat(p any) (demoChat, error) {
 	if !ok {
 		return demoChat{}, fmt.Errorf("%w: p must be an object {room,name,text}", errDemoChat)
 	}
-	room, _ := m["room"].(string)
+	room, err := demoRoom(p)
+	if err != nil {
+		return demoChat{}, err
+	}
 	name, _ := m["name"].(string)
 	text, _ := m["text"].(string)
 	name = strings.TrimSpace(name)
 	text = strings.TrimSpace(text)
 	switch {
-	case topic.Validate(room) != nil || !topic.Match(DemoTopics, room):
-		return demoChat{}, fmt.Errorf("%w: room %q is not a %s topic", errDemoChat, room, DemoTopics)
 	case name == "" || utf8.RuneCountInString(name) > maxDemoName:
 		return demoChat{}, fmt.Errorf("%w: name must be 1 to %d characters", errDemoChat, maxDemoName)
 	case text == "" || len(text) > maxDemoText:
@@ -102,14 +108,60 @@ func parseDemoChat(p any) (demoChat, error) {
 	return demoChat{Room: room, Name: name, Text: text}, nil
 }
 
-// relayDemoChat publishes a client's demo_chat message to its room, so that
-// the demo page works without an application behind the server. It runs in
-// dev mode only; other messages are left to the application. A refused
+// demoRoom returns the demo room named by a payload's "room".
+func demoRoom(p any) (string, error) {
+	m, _ := p.(map[string]any)
+	room, _ := m["room"].(string)
+	if topic.Validate(room) != nil || !topic.Match(DemoTopics, room) {
+		return "", fmt.Errorf("%w: room %q is not a %s topic", errDemoChat, room, DemoTopics)
+	}
+	return room, nil
+}
+
+// relayDemoChat is the demo page's backend, so that the page works without
+// an application behind the server: it publishes a client's demo_chat
+// message to its room and answers demo_who with the room's members. It runs
+// in dev mode only; other messages are left to the application. A refused
 // message is answered with demo_error.
 func (s *Server) relayDemoChat(ev wse.Event) {
-	if t, _ := ev.Message["t"].(string); t != demoChatType {
+	var err error
+	switch t, _ := ev.Message["t"].(string); t {
+	case demoChatType:
+		err = s.publishDemoChat(ev)
+	case demoWhoType:
+		err = s.answerDemoWho(ev)
+	default:
 		return
 	}
+	if err == nil {
+		return
+	}
+	s.log.Debug("demo chat refused", "conn_id", ev.ConnID, "error", err)
+	reply, _ := json.Marshal(map[string]any{"t": demoErrorType, "p": map[string]string{"message": err.Error()}})
+	if err := s.engine.Send(ev.ConnID, string(reply)); err != nil {
+		s.log.Debug("demo chat: error reply not sent", "conn_id", ev.ConnID, "error", err)
+	}
+}
+
+// answerDemoWho sends the connection the members present in a demo room.
+func (s *Server) answerDemoWho(ev wse.Event) error {
+	room, err := demoRoom(ev.Message["p"])
+	if err != nil {
+		return err
+	}
+	members := s.engine.Presence(room)
+	if members == nil {
+		members = map[string]wse.Member{}
+	}
+	reply, err := json.Marshal(map[string]any{"t": demoMembersType, "p": map[string]any{"room": room, "members": members}})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errDemoChat, err)
+	}
+	return s.engine.Send(ev.ConnID, string(reply))
+}
+
+// publishDemoChat publishes a demo_chat message to its room.
+func (s *Server) publishDemoChat(ev wse.Event) error {
 	msg, err := parseDemoChat(ev.Message["p"])
 	if err == nil {
 		msg.From = ev.ConnID
@@ -123,12 +175,5 @@ func (s *Server) relayDemoChat(ev wse.Event) {
 			_, err = s.engine.Broadcast(msg.Room, string(text))
 		}
 	}
-	if err == nil {
-		return
-	}
-	s.log.Debug("demo chat refused", "conn_id", ev.ConnID, "error", err)
-	reply, _ := json.Marshal(map[string]any{"t": demoErrorType, "p": map[string]string{"message": err.Error()}})
-	if err := s.engine.Send(ev.ConnID, string(reply)); err != nil {
-		s.log.Debug("demo chat: error reply not sent", "conn_id", ev.ConnID, "error", err)
-	}
+	return err
 }
