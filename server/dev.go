@@ -30,6 +30,9 @@ const (
 	// {"t":"demo_members","p":{"room","members":{user_id:{data,connections}}}}.
 	demoWhoType     = "demo_who"
 	demoMembersType = "demo_members"
+	// demoNameType, {"t":"demo_name","p":{"name"}}, changes the sender's
+	// presence data to {"name"} in every topic where it has presence.
+	demoNameType = "demo_name"
 )
 
 // Bounds of a relayed demo chat message.
@@ -56,7 +59,7 @@ func (c Config) PolicySummary() string {
 		fmt.Fprintf(&b, "dev mode (started with no settings): clients may subscribe to %s, presence and recovery are on; any setting besides --port, --api-addr and --log-* (or --dev=false) gives the production defaults", DemoTopics)
 		return b.String()
 	case c.Dev:
-		fmt.Fprintf(&b, "dev mode (--dev): clients may subscribe to %s; ", DemoTopics)
+		b.WriteString("dev mode (--dev): ")
 	}
 	switch c.ClientSubscriptions {
 	case "any":
@@ -64,10 +67,10 @@ func (c Config) PolicySummary() string {
 	case "app":
 		b.WriteString("subscription policy app: client subscription requests go to the application as msg events (GET /api/events); --client-subscriptions acl grants by --client-topics instead")
 	default:
-		if len(c.ClientTopics) == 0 {
+		if topics := c.clientTopics(); len(topics) == 0 {
 			b.WriteString("subscription policy acl: no --client-topics, so clients may subscribe only to what their token's wse_topics claim allows; set --client-topics, or --dev for the demo page")
 		} else {
-			fmt.Fprintf(&b, "subscription policy acl: clients may subscribe to %s and what their token's wse_topics claim allows; change with --client-topics or --client-subscriptions", strings.Join(c.ClientTopics, ","))
+			fmt.Fprintf(&b, "subscription policy acl: clients may subscribe to %s and what their token's wse_topics claim allows; change with --client-topics or --client-subscriptions", strings.Join(topics, ","))
 		}
 	}
 	return b.String()
@@ -96,13 +99,11 @@ func parseDemoChat(p any) (demoChat, error) {
 		return demoChat{}, err
 	}
 	name, _ := m["name"].(string)
+	if name, err = demoName(name); err != nil {
+		return demoChat{}, err
+	}
 	text, _ := m["text"].(string)
-	name = strings.TrimSpace(name)
-	text = strings.TrimSpace(text)
-	switch {
-	case name == "" || utf8.RuneCountInString(name) > maxDemoName:
-		return demoChat{}, fmt.Errorf("%w: name must be 1 to %d characters", errDemoChat, maxDemoName)
-	case text == "" || len(text) > maxDemoText:
+	if text = strings.TrimSpace(text); text == "" || len(text) > maxDemoText {
 		return demoChat{}, fmt.Errorf("%w: text must be 1 to %d bytes", errDemoChat, maxDemoText)
 	}
 	return demoChat{Room: room, Name: name, Text: text}, nil
@@ -130,6 +131,8 @@ func (s *Server) relayDemoChat(ev wse.Event) {
 		err = s.publishDemoChat(ev)
 	case demoWhoType:
 		err = s.answerDemoWho(ev)
+	case demoNameType:
+		err = s.renameDemoUser(ev)
 	default:
 		return
 	}
@@ -158,6 +161,29 @@ func (s *Server) answerDemoWho(ev wse.Event) error {
 		return fmt.Errorf("%w: %w", errDemoChat, err)
 	}
 	return s.engine.Send(ev.ConnID, string(reply))
+}
+
+// renameDemoUser replaces the sender's presence data with its new name.
+func (s *Server) renameDemoUser(ev wse.Event) error {
+	m, _ := ev.Message["p"].(map[string]any)
+	name, _ := m["name"].(string)
+	name, err := demoName(name)
+	if err != nil {
+		return err
+	}
+	if err := s.engine.UpdatePresence(ev.ConnID, map[string]any{"name": name}); err != nil {
+		return fmt.Errorf("%w: %w", errDemoChat, err)
+	}
+	return nil
+}
+
+// demoName validates a demo user name.
+func demoName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > maxDemoName {
+		return "", fmt.Errorf("%w: name must be 1 to %d characters", errDemoChat, maxDemoName)
+	}
+	return name, nil
 }
 
 // publishDemoChat publishes a demo_chat message to its room.

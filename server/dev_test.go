@@ -46,6 +46,8 @@ func TestPolicySummaryNamesThePolicyAndTheSettingThatChangesIt(t *testing.T) {
 	prod := DefaultConfig()
 	topics := DefaultConfig()
 	topics.ClientTopics = []string{"news:*"}
+	dev := DefaultConfig()
+	dev.Dev = true
 	anyPolicy := DefaultConfig()
 	anyPolicy.ClientSubscriptions = "any"
 	cases := []struct {
@@ -56,6 +58,7 @@ func TestPolicySummaryNamesThePolicyAndTheSettingThatChangesIt(t *testing.T) {
 		{"zero-config", auto, []string{"dev mode", DemoTopics, "--dev=false"}},
 		{"production default", prod, []string{"acl", "no --client-topics", "--client-topics", "--dev"}},
 		{"client topics", topics, []string{"acl", "news:*", "--client-topics"}},
+		{"--dev", dev, []string{"dev mode (--dev)", "acl", DemoTopics, "--client-topics"}},
 		{"any", anyPolicy, []string{"policy any", "--client-subscriptions acl"}},
 	}
 	for _, tc := range cases {
@@ -127,5 +130,30 @@ func TestProductionDefaultsRefuseDemoTopicsAndRelayNothing(t *testing.T) {
 	}
 	if n := srv.Engine().TopicSubscriberCount("demo:lobby"); n != 0 {
 		t.Fatalf("demo:lobby has %d subscribers", n)
+	}
+}
+
+func TestDevModeAnswersWhoAndRenames(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, func(c *Config) { c.Dev, c.Presence = true, true })
+	ann := dial(t, srv, nil)
+	ann.send(map[string]any{"t": "subscription_update", "p": map[string]any{"action": "subscribe", "topics": []string{"demo:lobby"}, "presence": map[string]any{"name": "Ann"}}})
+	ann.readUntil(func(m map[string]any) bool { return m["t"] == "subscription_update" })
+	ann.send(map[string]any{"t": "demo_who", "p": map[string]any{"room": "demo:lobby"}})
+	who := ann.readUntil(func(m map[string]any) bool { return m["t"] == "demo_members" })
+	if got := toJSON(t, who["p"]); !strings.Contains(got, `"`+ann.connID()+`":{"data":{"name":"Ann"}`) {
+		t.Fatalf("demo_members %s lacks Ann", got)
+	}
+	ann.send(map[string]any{"t": "demo_name", "p": map[string]any{"name": "Annie"}})
+	upd := ann.readUntil(func(m map[string]any) bool { return m["t"] == "presence_update" })
+	if got := toJSON(t, upd["p"]); !strings.Contains(got, `"name":"Annie"`) {
+		t.Fatalf("presence_update %s", got)
+	}
+	for _, bad := range []map[string]any{
+		{"t": "demo_name", "p": map[string]any{"name": strings.Repeat("n", maxDemoName+1)}},
+		{"t": "demo_who", "p": map[string]any{"room": "orders:1"}},
+	} {
+		ann.send(bad)
+		ann.readUntil(func(m map[string]any) bool { return m["t"] == "demo_error" })
 	}
 }

@@ -1,0 +1,148 @@
+// End to end in headless Chromium against a real wse-server: the demo chat
+// between two tabs (presence, recovery of a missed message) and the admin
+// dashboard. WSE_SCREENSHOTS=dir also saves the screenshots of docs/.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { join } from 'node:path';
+import { TIMEOUT, cleanup, launchBrowser, startServer } from './harness.mjs';
+
+const shots = process.env.WSE_SCREENSHOTS ?? '';
+
+/** Opens the demo in a new tab and waits until it is connected. */
+async function openChat(ctx, url) {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  page.errors = errors;
+  await page.goto(url);
+  await page.locator('#status', { hasText: 'connected' }).waitFor();
+  return page;
+}
+
+/** Sends a chat line from page. */
+async function say(page, text) {
+  await page.fill('#text', text);
+  await page.press('#text', 'Enter');
+}
+
+/** Waits until page lists n users online. */
+async function online(page, n) {
+  await page.locator('#online li').nth(n - 1).waitFor();
+  await page.waitForFunction((k) => document.querySelectorAll('#online li').length === k, n, { timeout: TIMEOUT });
+}
+
+describe('zero-config demo chat', { timeout: 120_000 }, () => {
+  let srv, ctx, alice, bob;
+  before(async () => {
+    srv = await startServer(); // ports and log level only: dev mode by itself
+    ctx = await launchBrowser();
+  });
+  after(async () => {
+    await ctx?.close();
+    await srv?.stop();
+  });
+
+  test('the server says it is in dev mode and how to leave it', () => {
+    assert.match(srv.policy, /dev mode .*demo:\*.*--dev=false/);
+  });
+
+  test('two tabs see each other online and chat', async () => {
+    alice = await openChat(ctx, srv.demoURL + '?name=Alice');
+    bob = await openChat(ctx, srv.demoURL + '?name=Bob');
+    await online(alice, 2);
+    await online(bob, 2);
+    await say(alice, 'hello bob');
+    await bob.locator('#messages li', { hasText: 'hello bob' }).waitFor();
+    await say(bob, 'hi alice');
+    await alice.locator('#messages li', { hasText: 'hi alice' }).waitFor();
+    await alice.locator('#online li', { hasText: 'Bob' }).waitFor();
+    assert.deepEqual(alice.errors, []);
+    assert.deepEqual(bob.errors, []);
+  });
+
+  test('a tab that closes leaves the online list', async () => {
+    const carol = await openChat(ctx, srv.demoURL);
+    await online(alice, 3);
+    await carol.fill('#name', 'Carol');
+    await carol.dispatchEvent('#name', 'change');
+    await alice.locator('#online li', { hasText: 'Carol' }).waitFor();
+    await carol.close();
+    await online(alice, 2);
+    await alice.locator('#messages li.system', { hasText: 'left' }).waitFor();
+  });
+
+  test('a message missed while offline arrives after reconnecting', async () => {
+    await bob.click('#toggle'); // Go offline
+    await bob.locator('#status', { hasText: 'disconnected' }).waitFor();
+    await online(alice, 1);
+    await say(alice, 'while you were away');
+    await alice.locator('#messages li', { hasText: 'while you were away' }).waitFor();
+    await bob.click('#toggle'); // Reconnect
+    await bob.locator('#messages li.recovered', { hasText: 'while you were away' }).waitFor();
+    await online(alice, 2);
+    await say(alice, 'welcome back');
+    await bob.locator('#messages li:not(.recovered)', { hasText: 'welcome back' }).waitFor();
+    assert.equal(await bob.locator('#messages li', { hasText: 'while you were away' }).count(), 1, 'delivered exactly once');
+    if (shots !== '') await bob.screenshot({ path: join(shots, 'demo-chat.png') });
+  });
+
+  test('the dashboard shows the connections and a message it published', async () => {
+    const admin = await ctx.newPage();
+    admin.setDefaultTimeout(TIMEOUT);
+    await admin.setViewportSize({ width: 1280, height: 1400 });
+    await admin.goto(srv.apiURL + '/admin');
+    const ids = await (await fetch(srv.apiURL + '/api/connections')).json();
+    assert.equal(ids.count, 2);
+    for (const id of ids.connections) await admin.locator(`#conn-rows code[title="${id}"]`).waitFor();
+    await admin.locator('#topic-rows tr', { hasText: 'demo:lobby' }).locator('td', { hasText: /^2$/ }).waitFor();
+    await admin.locator('#presence-list li', { hasText: 'Alice' }).waitFor();
+    await admin.click('#publish-form button[type=submit]');
+    await admin.locator('#pub-result', { hasText: 'delivered to 2 local subscribers' }).waitFor();
+    await alice.locator('#messages li', { hasText: 'Hello from the dashboard' }).waitFor();
+    await bob.locator('#messages li', { hasText: 'Hello from the dashboard' }).waitFor();
+    await admin.waitForFunction(() => Number(document.getElementById('m-out-sub')?.textContent?.split(' ')[0]) > 0, null, { timeout: TIMEOUT });
+    // Disconnect (4300) from the dashboard: the tab reconnects by itself.
+    const bobRow = admin.locator('#conn-rows tr', { hasText: 'demo:lobby' }).last();
+    await bobRow.getByRole('button', { name: 'Disconnect' }).click();
+    await admin.locator('#conn-result', { hasText: 'with 4300' }).waitFor();
+    await admin.waitForFunction(() => document.querySelectorAll('#conn-rows code').length === 2, null, { timeout: TIMEOUT });
+    if (shots !== '') {
+      await admin.waitForTimeout(1500); // let the rate chart gain a few points
+      await admin.screenshot({ path: join(shots, 'admin-dashboard.png'), fullPage: true });
+    }
+    await admin.close();
+  });
+});
+
+describe('a configured server', { timeout: 60_000 }, () => {
+  let srv, ctx;
+  before(async () => {
+    srv = await startServer(['--api-key', 'test-key', '--max-connections', '50']);
+    ctx = await launchBrowser();
+  });
+  after(async () => {
+    await ctx?.close();
+    await srv?.stop();
+    cleanup();
+  });
+
+  test('keeps the production policy: the demo room is refused', async () => {
+    assert.match(srv.policy, /subscription policy acl: no --client-topics/);
+    const page = await openChat(ctx, srv.demoURL);
+    await page.locator('#messages li.error', { hasText: 'refused demo:lobby' }).waitFor();
+  });
+
+  test('the dashboard asks for the API key and then shows the server', async () => {
+    const admin = await ctx.newPage();
+    admin.setDefaultTimeout(TIMEOUT);
+    await admin.goto(srv.apiURL + '/admin');
+    await admin.locator('#key-form').waitFor();
+    assert.equal(await admin.locator('#m-connections').textContent(), '–');
+    await admin.fill('#api-key', 'test-key');
+    await admin.click('#key-form button');
+    await admin.locator('#key-form').waitFor({ state: 'hidden' });
+    await admin.locator('#m-connections', { hasText: '1' }).waitFor();
+    await admin.locator('#m-connections-sub', { hasText: 'of 50 max' }).waitFor();
+  });
+});
