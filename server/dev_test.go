@@ -141,7 +141,7 @@ func TestDevModeAnswersWhoAndRenames(t *testing.T) {
 	ann.readUntil(func(m map[string]any) bool { return m["t"] == "subscription_update" })
 	ann.send(map[string]any{"t": "demo_who", "p": map[string]any{"room": "demo:lobby"}})
 	who := ann.readUntil(func(m map[string]any) bool { return m["t"] == "demo_members" })
-	if got := toJSON(t, who["p"]); !strings.Contains(got, `"`+ann.connID()+`":{"data":{"name":"Ann"}`) {
+	if got := toJSON(t, who["p"]); !strings.Contains(got, `"`+ann.connID()+`":{"connections":1,"data":{"name":"Ann"}}`) {
 		t.Fatalf("demo_members %s lacks Ann", got)
 	}
 	ann.send(map[string]any{"t": "demo_name", "p": map[string]any{"name": "Annie"}})
