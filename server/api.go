@@ -265,6 +265,9 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		ConnID string          `json:"conn_id"`
 		Data   json.RawMessage `json:"data"`
+		// Event sends data (a JSON object) as SendEvent does: the full
+		// envelope in a binary frame, compressed, MessagePack or sealed.
+		Event bool `json:"event"`
 	}
 	if !decode(w, r, &req) {
 		return
@@ -273,11 +276,29 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		missing(w, "conn_id", "a connection id")
 		return
 	}
+	if req.Event {
+		s.sendEvent(w, req.ConnID, req.Data)
+		return
+	}
 	text, ok := dataText(w, req.Data)
 	if !ok {
 		return
 	}
 	if err := s.engine.Send(req.ConnID, text); err != nil {
+		engineError(w, err)
+		return
+	}
+	monitor.WriteJSON(w, http.StatusOK, okBody{OK: true})
+}
+
+// sendEvent is POST /api/send with "event": true.
+func (s *Server) sendEvent(w http.ResponseWriter, connID string, data json.RawMessage) {
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil || ev == nil {
+		monitor.WriteError(w, http.StatusBadRequest, codeInvalidField, "field data must be a JSON object when event is true")
+		return
+	}
+	if _, err := s.engine.SendEvent(connID, ev); err != nil {
 		engineError(w, err)
 		return
 	}
