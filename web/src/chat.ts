@@ -130,7 +130,10 @@ client.on('missedData', (m) => {
 });
 client.on('state', (s) => renderState(s));
 client.on('ready', () => {
-  if (connections++ > 0) reconnectedAt = Date.now();
+  if (connections++ > 0) {
+    reconnectedAt = Date.now();
+    system('Back online.');
+  }
   // After the client's own resubscription (sent right after this event), so
   // that the server's answer includes this tab and precedes later changes.
   queueMicrotask(() => client.send('demo_who', { room: ROOM }, { noQueue: true }));

@@ -108,7 +108,15 @@ describe('zero-config demo chat', { timeout: 120_000 }, () => {
     await admin.locator('#conn-result', { hasText: 'with 4300' }).waitFor();
     await admin.waitForFunction(() => document.querySelectorAll('#conn-rows code').length === 2, null, { timeout: TIMEOUT });
     if (shots !== '') {
-      await admin.waitForTimeout(1500); // let the rate chart gain a few points
+      // Some traffic for the charts: bursts of publications for 20 s (the
+      // chat ignores their type).
+      for (let i = 0; i < 100; i++) {
+        const n = Math.round(20 + 15 * Math.sin(i / 8));
+        await Promise.all(Array.from({ length: n }, () => fetch(srv.apiURL + '/api/publish', {
+          method: 'POST', body: JSON.stringify({ topic: 'demo:lobby', data: { t: 'tick', p: { i } } }),
+        })));
+        await admin.waitForTimeout(200);
+      }
       await admin.screenshot({ path: join(shots, 'admin-dashboard.png'), fullPage: true });
     }
     await admin.close();
