@@ -2,7 +2,9 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -139,4 +141,41 @@ func toJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// freeLoopbackPort returns a loopback port that was free a moment ago.
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestAdminSnapshotShowsClusterPeersWithLinkHealth(t *testing.T) {
+	t.Parallel()
+	portA, portB := freeLoopbackPort(t), freeLoopbackPort(t)
+	a := startServer(t, func(c *Config) { c.ClusterPort = portA })
+	b := startServer(t, func(c *Config) {
+		c.ClusterPort = portB
+		c.Peers = []string{fmt.Sprintf("127.0.0.1:%d", portA)}
+	})
+	for _, srv := range []*Server{a, b} {
+		var peers []any
+		waitFor(t, "a cluster peer with a measured link", func() bool {
+			_, snap := call(t, srv, "GET", "/api/admin/snapshot", nil, "")
+			peers, _ = snap["peers"].([]any)
+			if len(peers) != 1 {
+				return false
+			}
+			p := peers[0].(map[string]any)
+			return p["rtt_ms"].(float64) > 0 && p["address"] != ""
+		})
+		p := peers[0].(map[string]any)
+		if inbound := p["inbound"].(bool); inbound != (srv == a) {
+			t.Fatalf("peer %v: inbound %v on the %s node", p, inbound, map[bool]string{true: "dialed", false: "dialing"}[srv == a])
+		}
+	}
 }

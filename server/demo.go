@@ -37,9 +37,9 @@ const (
 
 // demoHandler returns the handler that serves the demo chat at /, its
 // assets under /assets/, and a 404 on every other path.
-func demoHandler(wsPath, cookieName string) (http.Handler, error) {
+func demoHandler(wsPath string) (http.Handler, error) {
 	var page bytes.Buffer
-	if err := demoPage.Execute(&page, struct{ Path, CookieName string }{wsPath, cookieName}); err != nil {
+	if err := demoPage.Execute(&page, struct{ Path string }{wsPath}); err != nil {
 		return nil, fmt.Errorf("server: demo page: %w", err)
 	}
 	body := page.Bytes()

@@ -65,7 +65,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	ecfg := cfg.engineConfig()
 	ecfg.Logger = log
 	if cfg.Demo {
-		demo, err := demoHandler(cfg.Path, cfg.JWTCookieName)
+		demo, err := demoHandler(cfg.Path)
 		if err != nil {
 			return nil, err
 		}

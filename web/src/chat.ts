@@ -37,6 +37,8 @@ const toggle = byId<HTMLButtonElement>('toggle');
 let reconnectedAt = 0;
 /** Connections made so far: every ready after the first is a reconnect. */
 let connections = 0;
+/** This tab's presence identity: the JWT subject, else the connection id. */
+let me = '';
 /** Whether the user asked to be offline. */
 let offline = false;
 
@@ -90,7 +92,7 @@ function renderOnline(): void {
       const li = el('li');
       li.dataset['user'] = m.userId;
       li.append(el('span', 'dot'), el('span', 'name', memberName(m)));
-      if (m.userId === client.connectionId) li.append(el('span', 'you muted', '(you)'));
+      if (m.userId === me) li.append(el('span', 'you muted', '(you)'));
       return li;
     }),
   );
@@ -111,6 +113,10 @@ async function join(): Promise<void> {
   }
 }
 
+client.messageProcessor.registerHandler('server_ready', (m) => {
+  const d = (m.p as { details?: { user_id?: string; connection_id?: string } } | undefined)?.details;
+  me = d?.user_id || d?.connection_id || '';
+});
 client.messageProcessor.registerHandler('demo_chat', onChat);
 client.messageProcessor.registerHandler('demo_members', (m) => {
   const p = m.p as { room?: string; members?: Record<string, { data?: Record<string, unknown> }> } | undefined;
@@ -122,7 +128,7 @@ client.messageProcessor.registerHandler('demo_error', (m) => {
 });
 presence.subscribe(renderOnline);
 client.on('presence', (c) => {
-  if (c.topic !== ROOM || c.member.userId === client.connectionId || c.action === 'update') return;
+  if (c.topic !== ROOM || c.member.userId === me || c.action === 'update') return;
   system(`${memberName(c.member)} ${c.action === 'join' ? 'joined' : 'left'}`);
 });
 client.on('missedData', (m) => {

@@ -132,7 +132,6 @@ describe('a configured server', { timeout: 60_000 }, () => {
   after(async () => {
     await ctx?.close();
     await srv?.stop();
-    cleanup();
   });
 
   test('keeps the production policy: the demo room is refused', async () => {
@@ -152,5 +151,38 @@ describe('a configured server', { timeout: 60_000 }, () => {
     await admin.locator('#key-form').waitFor({ state: 'hidden' });
     await admin.locator('#m-connections', { hasText: '1' }).waitFor();
     await admin.locator('#m-connections-sub', { hasText: 'of 50 max' }).waitFor();
+    // No --jwt-secret: minting is refused with the server's reason.
+    await admin.click('#token-form button[type=submit]');
+    await admin.locator('#tok-result.err', { hasText: 'AUTH_DISABLED' }).waitFor();
   });
 });
+
+describe('a server with JWT auth', { timeout: 60_000 }, () => {
+  const secret = 'e2e-secret-e2e-secret-e2e-secret-0123';
+  let srv, ctx;
+  before(async () => {
+    srv = await startServer(['--jwt-secret', secret, '--client-topics', 'demo:*', '--presence']);
+    ctx = await launchBrowser();
+  });
+  after(async () => {
+    await ctx?.close();
+    await srv?.stop();
+  });
+
+  test('the dashboard mints a token the server accepts', async () => {
+    const admin = await ctx.newPage();
+    admin.setDefaultTimeout(TIMEOUT);
+    await admin.goto(srv.apiURL + '/admin');
+    await admin.fill('#tok-sub', 'carol');
+    await admin.click('#token-form button[type=submit]');
+    const token = (await admin.locator('#tok-result.ok').textContent()) ?? '';
+    assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    // The chat, given the token as its cookie, connects as carol.
+    await ctx.addCookies([{ name: 'access_token', value: token, url: srv.demoURL }]);
+    const chat = await openChat(ctx, srv.demoURL + '?name=Carol');
+    await chat.locator('#online li[data-user="carol"]', { hasText: '(you)' }).waitFor();
+    await admin.locator('#conn-rows td', { hasText: 'carol' }).waitFor();
+  });
+});
+
+after(cleanup);
