@@ -1,5 +1,6 @@
 # TypeScript client (clients/ts, npm package wse-client): npm ci from the
-# lockfile, strict type check, build, then Vitest (unit tests and integration
+# lockfile, build, strict type check (the test app imports the built
+# package by name), then Vitest (unit tests and integration
 # tests against a wse-server the tests build with `go build`).
 TS_DIR := clients/ts
 
@@ -9,8 +10,8 @@ TEST_TARGETS += ts-test
 
 ts-test:
 	cd $(TS_DIR) && npm ci --no-audit --no-fund
-	cd $(TS_DIR) && npm run typecheck
 	cd $(TS_DIR) && npm run build
+	cd $(TS_DIR) && npm run typecheck
 	cd $(TS_DIR) && GO=$(GO) npx vitest run
 
 # ts-bench: receive throughput of one Node process through WSEClient and

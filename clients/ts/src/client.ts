@@ -53,6 +53,7 @@ const DEFAULTS = {
   recoveryTimeout: 10_000,
   maxMessageSize: 1 << 20,
   offlineQueueBytes: 1 << 20,
+  maxPendingBytes: 64 << 20,
 };
 /** Consecutive 4401 closes after which the client stops trying. */
 const MAX_AUTH_RETRIES = 3;
@@ -196,6 +197,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
   // Ordering of asynchronous frame work, and of sealed output.
   private chain: Promise<void> = Promise.resolve();
   private asyncPending = 0;
+  private pendingBytes = 0;
   private outChain: Promise<void> = Promise.resolve();
 
   // Topics.
@@ -436,6 +438,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     this.chain = Promise.resolve();
     this.outChain = Promise.resolve();
     this.asyncPending = 0;
+    this.pendingBytes = 0;
     let transport: Transport;
     try {
       const ctor = resolveWebSocket(this.config.WebSocket);
@@ -615,19 +618,31 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     this._stats.bytesReceived += typeof data === 'string' ? data.length : data.byteLength;
     if (this.asyncPending === 0 && typeof data === 'string') {
       const r = this.handleText(data);
-      if (r) this.track(r);
+      if (r) this.track(r, 0);
       return;
     }
-    this.track(this.chain.then(() => (g === this.gen ? this.handleFrame(data) : undefined)));
+    const size = typeof data === 'string' ? data.length : data.byteLength;
+    if (this.pendingBytes + size > (this.config.maxPendingBytes ?? DEFAULTS.maxPendingBytes)) {
+      // Frames arrive faster than they can be inflated or decrypted: start
+      // over and let recovery bring what this connection would have queued.
+      this.drop(ClientCloseCode.Overloaded, 'client overloaded');
+      return;
+    }
+    this.track(this.chain.then(() => (g === this.gen ? this.handleFrame(data) : undefined)), size);
   }
 
-  /** track makes later frames wait for p, so frames are handled in arrival order. */
-  private track(p: Promise<void>): void {
+  /** track makes later frames wait for p, so frames are handled in arrival order; size is what p holds. */
+  private track(p: Promise<void>, size: number): void {
     this.asyncPending++;
+    this.pendingBytes += size;
     const g = this.gen;
     this.chain = p
       .catch((err: unknown) => { if (g === this.gen) this.decodeError(err); })
-      .finally(() => { this.asyncPending--; });
+      .finally(() => {
+        if (g !== this.gen) return;
+        this.asyncPending--;
+        this.pendingBytes -= size;
+      });
   }
 
   private async handleFrame(data: string | Uint8Array): Promise<void> {
@@ -697,6 +712,9 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       case 'presence_update':
         this.onPresence(m.t, p);
         break;
+      case 'presence_snapshot':
+        this.onPresenceSnapshot(p);
+        break;
       case 'batch':
         if (Array.isArray(p.messages)) {
           for (const e of p.messages) {
@@ -721,7 +739,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
 
   private onPublication(pub: Publication): void {
     const ctx = this.ctx;
-    ctx.now = Date.now();
+    ctx.now = this.lastReceived;
     this.ensure(pub.stamp.topic).accept(pub, ctx);
   }
 
@@ -845,6 +863,21 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     const action = type === 'presence_join' ? 'join' : type === 'presence_leave' ? 'leave' : 'update';
     const change = this.presence(p.topic).apply(action, p.user_id, (p.data ?? {}) as Record<string, unknown>);
     if (change) this.emit('presence', change);
+  }
+
+  /**
+   * onPresenceSnapshot replaces a topic's member list from
+   * `{"t":"presence_snapshot","p":{"topic","members":{user_id:{data}}}}`,
+   * the shape of the control API's `GET /api/presence/{topic}`, so an
+   * application can send a newcomer the members present before it joined.
+   */
+  private onPresenceSnapshot(p: Record<string, any>): void {
+    if (typeof p.topic !== 'string' || p.members === null || typeof p.members !== 'object') return;
+    const members = Object.entries(p.members as Record<string, { data?: Record<string, unknown> }>).map(([userId, m]) => ({
+      userId,
+      data: (m?.data ?? {}) as Record<string, unknown>,
+    }));
+    this.presence(p.topic).reset(members);
   }
 
   // ---- subscriptions --------------------------------------------------------

@@ -36,6 +36,8 @@ export const ClientCloseCode = {
   HeartbeatTimeout: 4001,
   /** The client switches endpoint or reconnects on request. */
   Reconnect: 4002,
+  /** Frames waiting for asynchronous decoding passed `maxPendingBytes`. */
+  Overloaded: 4003,
 } as const;
 
 /** What the client does after a close: stop, refresh the token first, or reconnect. */

@@ -32,6 +32,12 @@ export interface Transport {
 
 const OPEN = 1;
 
+/** The EventEmitter side of the `ws` package's WebSocket, used when present. */
+interface NodeWebSocket {
+  on(event: 'message', fn: (data: Uint8Array, isBinary: boolean) => void): unknown;
+  off(event: 'message', fn: (data: Uint8Array, isBinary: boolean) => void): unknown;
+}
+
 /** resolveWebSocket returns the constructor to use, or throws a clear error when the platform has none. */
 export function resolveWebSocket(ctor?: WebSocketConstructor): WebSocketConstructor {
   const c = ctor ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -42,18 +48,31 @@ export function resolveWebSocket(ctor?: WebSocketConstructor): WebSocketConstruc
 /** openWebSocket starts connecting to url and returns the transport. */
 export function openWebSocket(url: string, ctor: WebSocketConstructor, options: unknown, h: TransportHandlers): Transport {
   const ws: WebSocketLike = options === undefined ? new ctor(url) : new ctor(url, undefined, options);
-  ws.binaryType = 'arraybuffer';
   let live = true;
+  const emitter = ws as WebSocketLike & Partial<NodeWebSocket>;
+  const native = typeof emitter.on === 'function' && typeof emitter.off === 'function';
+  const onNative = (data: Uint8Array, isBinary: boolean) => {
+    if (live) h.message(isBinary ? data : data.toString());
+  };
   const detach = () => {
     live = false;
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    if (native) emitter.off!('message', onNative);
   };
+  if (native) {
+    // The `ws` package: its EventEmitter side skips a MessageEvent per frame
+    // and hands text as a Buffer that is decoded once.
+    ws.binaryType = 'nodebuffer';
+    emitter.on!('message', onNative);
+  } else {
+    ws.binaryType = 'arraybuffer';
+    ws.onmessage = (ev) => {
+      if (!live) return;
+      const d = ev.data;
+      h.message(typeof d === 'string' ? d : toBytes(d as ArrayBuffer));
+    };
+  }
   ws.onopen = () => { if (live) h.open(); };
-  ws.onmessage = (ev) => {
-    if (!live) return;
-    const d = ev.data;
-    h.message(typeof d === 'string' ? d : toBytes(d as ArrayBuffer));
-  };
   ws.onerror = () => undefined; // a close event follows every error
   ws.onclose = (ev) => {
     if (!live) return;

@@ -220,6 +220,8 @@ export interface WSEClientConfig {
   recoveryTimeout?: number;
   /** Largest decompressed `C:` frame, in bytes. Default 1 MiB. */
   maxMessageSize?: number;
+  /** Bytes of received frames allowed to wait for inflating or decrypting; past it the client reconnects (and recovers). Default 64 MiB. */
+  maxPendingBytes?: number;
   /** Bytes of messages `send` keeps while disconnected, sent after reconnecting (0 = none). Default 1 MiB. */
   offlineQueueBytes?: number;
   /** The WebSocket constructor; default `globalThis.WebSocket`. Node 20 has none: pass the `ws` package's. */

@@ -119,6 +119,29 @@ describe('WSEClient against wse-server', () => {
     expect(c.stats.recoveryRequests).toBeGreaterThanOrEqual(4);
   });
 
+  it('surfaces recovered:false as missed data when the buffer no longer holds what was missed', async () => {
+    const srv = await startServer(['--recovery', '--client-subscriptions', 'any', '--recovery-buffer-size', '16']);
+    const c = client(srv, { reconnection: { baseDelay: 2500, maxDelay: 2500, jitter: false } });
+    const offsets: number[] = [];
+    c.messageProcessor.registerHandler('tick', (m) => offsets.push(m.o!));
+    const missed: MissedData[] = [];
+    c.on('missedData', (m) => missed.push(m));
+    c.connect();
+    await c.subscribe(['feed']);
+    await call(srv, '/api/publish', { topic: 'feed', data: { t: 'tick', p: {} } });
+    await waitFor('offset 1', () => offsets.length === 1);
+    await call(srv, '/api/disconnect', { conn_id: c.connectionId, code: 4300 });
+    await waitFor('away', () => c.state === ConnectionState.RECONNECTING);
+    for (let i = 0; i < 40; i++) await call(srv, '/api/publish', { topic: 'feed', data: { t: 'tick', p: {} } });
+    await waitFor('back', () => c.state === ConnectionState.CONNECTED && c.subscription('feed')?.state === 'subscribed');
+    expect(missed.length).toBe(1);
+    expect(missed[0]!.from.offset).toBe(1);
+    expect(missed[0]!.to.offset).toBe(41);
+    await call(srv, '/api/publish', { topic: 'feed', data: { t: 'tick', p: {} } });
+    await waitFor('live again', () => offsets.at(-1) === 42);
+    expect(offsets).toEqual([1, 42]);
+  });
+
   it('refreshes the token after 4401 and reconnects (first-message auth)', async () => {
     const srv = await startServer(['--jwt-secret', SECRET, '--auth-first-message']);
     let refreshed = 0;

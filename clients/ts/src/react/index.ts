@@ -295,8 +295,9 @@ export interface UseTopicResult {
 /**
  * useTopic keeps a topic subscribed while the component is mounted and
  * calls handler with each of its messages: publications stamped with this
- * topic (`tp`, on servers with recovery) and unstamped messages whose
- * payload names it (`p.topic`, as presence messages do).
+ * topic (`tp`, on servers with recovery) and unstamped application
+ * messages whose payload names it (`p.topic`); protocol messages (`c` =
+ * `WSE`) and presence messages are not passed.
  */
 export function useTopic(topic: string, handler: (message: WSEMessage) => void, options: UseTopicOptions = {}): UseTopicResult {
   const client = useClient(options.client);
@@ -308,7 +309,7 @@ export function useTopic(topic: string, handler: (message: WSEMessage) => void, 
   useEffect(() => {
     retain(client, [topic], recover === undefined ? undefined : { recover });
     const off = client.on('message', (m) => {
-      if (m.tp === topic || (m.tp === undefined && (m.p as { topic?: unknown } | undefined)?.topic === topic)) ref.current(m);
+      if (m.tp === topic || (m.tp === undefined && m.c !== 'WSE' && !m.t.startsWith('presence_') && (m.p as { topic?: unknown } | undefined)?.topic === topic)) ref.current(m);
     });
     return () => {
       off();

@@ -1,0 +1,110 @@
+// Receive throughput of one Node process through WSEClient (recovery on:
+// every message is stamped, checked for duplicates and gaps, parsed and
+// dispatched to a handler), against a bare `ws` client that only parses the
+// JSON, in the same run and against the same Go feed (bench/feed).
+//
+//   node bench/throughput.mjs [messages=300000] [rounds=3]
+//
+// Prints a markdown table; figures go to bench/RESULTS.md by hand.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
+import { WSEClient } from '../dist/core.js';
+
+const N = Number(process.argv[2] ?? 300_000);
+const ROUNDS = Number(process.argv[3] ?? 3);
+const SIZE = 100;
+const WINDOW = 20_000;
+const ACK_EVERY = 5_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'wse-ts-bench-'));
+const bin = join(dir, 'feed');
+execFileSync(process.env.GO ?? 'go', ['build', '-o', bin, './clients/ts/bench/feed'], { cwd: resolve(import.meta.dirname, '../../..'), stdio: 'inherit' });
+const feed = spawn(bin, ['-maxtime', '10m'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise((ok, fail) => {
+  let out = '';
+  feed.stdout.on('data', (d) => {
+    out += d;
+    const m = /feed: (ws:\/\/\S+)/.exec(out);
+    if (m) ok(m[1]);
+  });
+  feed.once('exit', (c) => fail(new Error(`feed exited ${c}`)));
+});
+
+function deadline(what) {
+  return setTimeout(() => { console.error(`bench: ${what} took too long`); process.exit(1); }, 120_000);
+}
+
+/** raw: a `ws` client that parses each frame and counts it. */
+function rawRound() {
+  return new Promise((done) => {
+    const ws = new WebSocket(url);
+    let n = 0, t0 = 0;
+    const timer = deadline('raw round');
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString());
+      if (m.t === 'server_ready') {
+        ws.send(JSON.stringify({ t: 'subscription_update', p: { action: 'subscribe', topics: ['bench'] } }));
+        return;
+      }
+      if (m.t === 'subscription_update') {
+        ws.send(JSON.stringify({ t: 'start', p: { n: N, size: SIZE, window: WINDOW } }));
+        return;
+      }
+      if (m.t !== 'tick') return;
+      if (n === 0) t0 = performance.now();
+      n++;
+      if (n % ACK_EVERY === 0) ws.send(JSON.stringify({ t: 'ack', p: { n } }));
+      if (n === N) {
+        const s = (performance.now() - t0) / 1000;
+        clearTimeout(timer);
+        ws.close();
+        done(N / s);
+      }
+    });
+  });
+}
+
+/** wse: WSEClient with recovery, a handler per message type. */
+function wseRound() {
+  return new Promise((done) => {
+    const c = new WSEClient({ endpoints: [url], WebSocket });
+    let n = 0, t0 = 0;
+    const timer = deadline('WSEClient round');
+    c.messageProcessor.registerHandler('tick', () => {
+      if (n === 0) t0 = performance.now();
+      n++;
+      if (n % ACK_EVERY === 0) c.send('ack', { n });
+      if (n === N) {
+        const s = (performance.now() - t0) / 1000;
+        const st = c.stats;
+        clearTimeout(timer);
+        c.disconnect();
+        if (st.gapsDetected || st.duplicatesDropped || st.missedData) console.error('bench: unexpected', st);
+        done(N / s);
+      }
+    });
+    c.connect();
+    c.subscribe(['bench']).then(() => c.send('start', { n: N, size: SIZE, window: WINDOW }));
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const raw = [], wse = [];
+const load0 = loadavg()[0];
+for (let r = 0; r < ROUNDS; r++) {
+  raw.push(await rawRound());
+  wse.push(await wseRound());
+}
+feed.kill();
+rmSync(dir, { recursive: true, force: true });
+const fmt = (x) => Math.round(x).toLocaleString('en-US');
+console.log(`node ${process.version}, ${cpus()[0].model} × ${cpus().length}, load average ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}`);
+console.log(`${N} messages of ${SIZE} bytes (+ recovery stamp) per round, ${ROUNDS} rounds, median`);
+console.log('');
+console.log('| receiver | messages/s (median) | rounds | ratio to bare ws |');
+console.log('|---|---|---|---|');
+console.log(`| bare \`ws\` + JSON.parse | ${fmt(median(raw))} | ${raw.map(fmt).join(', ')} | 1.00 |`);
+console.log(`| WSEClient (recovery on) | ${fmt(median(wse))} | ${wse.map(fmt).join(', ')} | ${(median(wse) / median(raw)).toFixed(2)} |`);
