@@ -26,10 +26,11 @@ const (
 	// demoErrorType answers a demo_chat or demo_who the relay refused.
 	demoErrorType = "demo_error"
 	// demoWhoType, {"t":"demo_who","p":{"room"}}, asks for the room's
-	// present users; the answer is demoMembersType,
-	// {"t":"demo_members","p":{"room","members":{user_id:{data,connections}}}}.
-	demoWhoType     = "demo_who"
-	demoMembersType = "demo_members"
+	// present users; the answer is presenceSnapshotType,
+	// {"t":"presence_snapshot","p":{"topic","members":{user_id:{data,connections}}}},
+	// which the TypeScript client applies to its member list.
+	demoWhoType          = "demo_who"
+	presenceSnapshotType = "presence_snapshot"
 	// demoNameType, {"t":"demo_name","p":{"name"}}, changes the sender's
 	// presence data to {"name"} in every topic where it has presence.
 	demoNameType = "demo_name"
@@ -156,7 +157,7 @@ func (s *Server) answerDemoWho(ev wse.Event) error {
 	if members == nil {
 		members = map[string]wse.Member{}
 	}
-	reply, err := json.Marshal(map[string]any{"t": demoMembersType, "p": map[string]any{"room": room, "members": members}})
+	reply, err := json.Marshal(map[string]any{"t": presenceSnapshotType, "p": map[string]any{"topic": room, "members": members}})
 	if err != nil {
 		return fmt.Errorf("%w: %w", errDemoChat, err)
 	}

@@ -140,9 +140,9 @@ func TestDevModeAnswersWhoAndRenames(t *testing.T) {
 	ann.send(map[string]any{"t": "subscription_update", "p": map[string]any{"action": "subscribe", "topics": []string{"demo:lobby"}, "presence": map[string]any{"name": "Ann"}}})
 	ann.readUntil(func(m map[string]any) bool { return m["t"] == "subscription_update" })
 	ann.send(map[string]any{"t": "demo_who", "p": map[string]any{"room": "demo:lobby"}})
-	who := ann.readUntil(func(m map[string]any) bool { return m["t"] == "demo_members" })
+	who := ann.readUntil(func(m map[string]any) bool { return m["t"] == "presence_snapshot" })
 	if got := toJSON(t, who["p"]); !strings.Contains(got, `"`+ann.connID()+`":{"connections":1,"data":{"name":"Ann"}}`) {
-		t.Fatalf("demo_members %s lacks Ann", got)
+		t.Fatalf("presence_snapshot %s lacks Ann", got)
 	}
 	ann.send(map[string]any{"t": "demo_name", "p": map[string]any{"name": "Annie"}})
 	upd := ann.readUntil(func(m map[string]any) bool { return m["t"] == "presence_update" })

@@ -118,11 +118,6 @@ client.messageProcessor.registerHandler('server_ready', (m) => {
   me = d?.user_id || d?.connection_id || '';
 });
 client.messageProcessor.registerHandler('demo_chat', onChat);
-client.messageProcessor.registerHandler('demo_members', (m) => {
-  const p = m.p as { room?: string; members?: Record<string, { data?: Record<string, unknown> }> } | undefined;
-  if (p?.room !== ROOM || p.members === undefined) return;
-  presence.reset(Object.entries(p.members).map(([userId, mem]) => ({ userId, data: mem.data ?? {} })));
-});
 client.messageProcessor.registerHandler('demo_error', (m) => {
   system(String((m.p as { message?: string } | undefined)?.message ?? 'refused'), 'system error');
 });
