@@ -22,6 +22,9 @@ const (
 	adminTopics         = 200
 	adminPresenceTopics = 20
 	adminMembers        = 50
+	// adminPresenceScan is the largest topic whose members are listed:
+	// listing copies them all, so bigger topics show their count only.
+	adminPresenceScan = 1000
 )
 
 // rateSample is one point of the dashboard's charts.
@@ -185,6 +188,10 @@ func (s *Server) adminSnapshot(w http.ResponseWriter, _ *http.Request) {
 	snap.Presence = []adminPresence{}
 	for _, row := range snap.Topics {
 		if row.PresenceUsers == 0 || len(snap.Presence) == adminPresenceTopics {
+			continue
+		}
+		if row.PresenceUsers > adminPresenceScan {
+			snap.Presence = append(snap.Presence, adminPresence{Topic: row.Topic, Members: map[string]wse.Member{}, More: row.PresenceUsers})
 			continue
 		}
 		all := s.engine.Presence(row.Topic)
