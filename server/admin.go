@@ -215,17 +215,3 @@ func (s *Server) adminSnapshot(w http.ResponseWriter, _ *http.Request) {
 	}
 	monitor.WriteJSON(w, http.StatusOK, snap)
 }
-
-// deadLettersBody is the body of POST /api/admin/dead_letters.
-type deadLettersBody struct {
-	DeadLetters []wse.DLQEntry `json:"dead_letters"`
-}
-
-// takeDeadLetters removes and returns the cluster's dead letters.
-func (s *Server) takeDeadLetters(w http.ResponseWriter, _ *http.Request) {
-	dl := s.engine.ClusterDLQ()
-	if dl == nil {
-		dl = []wse.DLQEntry{}
-	}
-	monitor.WriteJSON(w, http.StatusOK, deadLettersBody{DeadLetters: dl})
-}

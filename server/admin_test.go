@@ -106,10 +106,6 @@ func TestAdminSnapshotIsBehindTheKeyAndShowsConnectionsTopicsAndRates(t *testing
 	if peers, _ := snap["peers"].([]any); peers == nil || len(peers) != 0 {
 		t.Fatalf("peers %v, want []", snap["peers"])
 	}
-	status, body := call(t, srv, "POST", "/api/admin/dead_letters", nil, "secret-key")
-	if dl, _ := body["dead_letters"].([]any); status != 200 || dl == nil || len(dl) != 0 {
-		t.Fatalf("dead_letters = %d %v", status, body)
-	}
 }
 
 func TestRateHistoryKeepsTheNewestSamples(t *testing.T) {

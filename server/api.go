@@ -79,7 +79,6 @@ func (s *Server) routes(mon *monitor.Monitor) http.Handler {
 	})
 	mux.HandleFunc("/api/events", monitor.Allow(http.MethodGet, s.pollEvents))
 	mux.HandleFunc("/api/admin/snapshot", monitor.Allow(http.MethodGet, s.adminSnapshot))
-	post("/api/admin/dead_letters", s.takeDeadLetters)
 	if s.cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

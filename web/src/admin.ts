@@ -72,7 +72,7 @@ interface Snapshot {
   peers: Peer[];
 }
 
-/** A dead letter of POST /api/admin/dead_letters. */
+/** A dead letter of POST /api/cluster/dead_letters. */
 interface DeadLetter {
   topic: string;
   payload: string;
@@ -169,6 +169,8 @@ function render(s: Snapshot): void {
   setText('policy', s.server.policy);
   byId('dev-badge').hidden = !s.server.dev;
   setText('ws-url', s.server.websocket);
+  const demo = byId<HTMLAnchorElement>('demo-link');
+  demo.href = s.server.websocket.replace(/^ws(s?):\/\/([^/]+).*$/, 'http$1://$2/');
   setText('m-connections', fmtCount(num(m, 'connections')));
   setText('m-connections-sub', `of ${fmtCount(s.server.max_connections)} max`);
   setText('m-in', fmtRate(last?.in ?? 0));
@@ -186,6 +188,9 @@ function render(s: Snapshot): void {
   byId<HTMLProgressElement>('m-recovery-bar').value = budget > 0 ? recBytes / budget : 0;
   setText('m-cluster', s.server.cluster_addr === '' ? 'off' : `${s.peers.length} peers`);
   setText('m-cluster-sub', s.server.cluster_addr === '' ? 'start with --cluster-port' : s.server.cluster_addr);
+  const dlq = byId<HTMLButtonElement>('dlq-take');
+  dlq.disabled = s.server.cluster_addr === '';
+  dlq.title = dlq.disabled ? 'not clustered' : 'POST /api/cluster/dead_letters';
   setText('m-dlq', fmtCount(num(m, 'cluster_dlq_size')));
   setText('m-dlq-sub', `${fmtCount(num(m, 'cluster_messages_dropped'))} dropped`);
 
@@ -312,8 +317,8 @@ function wireForms(): void {
   });
   byId<HTMLButtonElement>('dlq-take').addEventListener('click', async () => {
     try {
-      const r = await api<{ dead_letters: DeadLetter[] }>('POST', '/api/admin/dead_letters');
-      fillRows('dlq-rows', 4, r.dead_letters.map((d) => row(d.topic, d.peer_addr, d.error, d.payload.length > 120 ? d.payload.slice(0, 120) + '…' : d.payload)), 'the dead-letter queue was empty');
+      const r = await api<{ entries: DeadLetter[] }>('POST', '/api/cluster/dead_letters');
+      fillRows('dlq-rows', 4, r.entries.map((d) => row(d.topic, d.peer_addr, d.error, d.payload.length > 120 ? d.payload.slice(0, 120) + '…' : d.payload)), 'the dead-letter queue was empty');
     } catch (e) {
       fillRows('dlq-rows', 4, [], String(e));
     }
