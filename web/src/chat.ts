@@ -13,6 +13,8 @@ const ROOM = 'demo:' + (new URLSearchParams(location.search).get('room') ?? 'lob
 const NAME_KEY = 'wse-demo-name';
 /** Messages kept on the page. */
 const MAX_MESSAGES = 500;
+/** How long a sent message may take to come back before the page says why. */
+const ECHO_TIMEOUT_MS = 5000;
 
 /** The payload of a demo_chat message as the server relays it. */
 interface ChatPayload {
@@ -39,6 +41,8 @@ let reconnectedAt = 0;
 let connections = 0;
 /** This tab's presence identity: the JWT subject, else the connection id. */
 let me = '';
+/** Pending check that the server relayed the last message sent. */
+let echoTimer: ReturnType<typeof setTimeout> | undefined;
 /** Whether the user asked to be offline. */
 let offline = false;
 
@@ -72,6 +76,10 @@ function onChat(m: WSEMessage): void {
   if (p === undefined || p.room !== ROOM) return;
   const sent = Date.parse(p.ts);
   const recovered = reconnectedAt > 0 && sent < reconnectedAt;
+  if (p.from === client.connectionId) {
+    clearTimeout(echoTimer);
+    echoTimer = undefined;
+  }
   const li = el('li', [p.from === client.connectionId ? 'mine' : '', recovered ? 'recovered' : ''].join(' ').trim());
   li.dataset['offset'] = String(m.o ?? '');
   li.append(el('span', 'who', p.name), el('span', 'text', p.text));
@@ -150,6 +158,11 @@ byId<HTMLFormElement>('send-form').addEventListener('submit', (ev) => {
     return;
   }
   textInput.value = '';
+  if (echoTimer === undefined) {
+    echoTimer = setTimeout(() => {
+      system('The server did not relay the message: the demo chat needs wse-server in dev mode (started with no settings, or with --dev).', 'system error');
+    }, ECHO_TIMEOUT_MS);
+  }
 });
 nameInput.addEventListener('change', () => {
   sessionStorage.setItem(NAME_KEY, myName());

@@ -138,6 +138,9 @@ describe('a configured server', { timeout: 60_000 }, () => {
     assert.match(srv.policy, /subscription policy acl: no --client-topics/);
     const page = await openChat(ctx, srv.demoURL);
     await page.locator('#messages li.error', { hasText: 'refused demo:lobby' }).waitFor();
+    // Nothing relays the chat outside dev mode, and the page says so.
+    await say(page, 'anyone?');
+    await page.locator('#messages li.error', { hasText: 'dev mode' }).waitFor();
   });
 
   test('the dashboard asks for the API key and then shows the server', async () => {
