@@ -17,7 +17,7 @@
  * @module
  */
 import { backoffDelay, exhausted, resolveReconnection, type ResolvedReconnection } from './backoff.js';
-import { decodeBinary, encodeText, normalize, parseText, readStamp, type DecodedFrame } from './codec.js';
+import { decodeBinary, encodeText, normalize, parseJSON, stampOf, type DecodedFrame } from './codec.js';
 import { ClientCloseCode, CloseCode, closeAction, ErrorCode, WSEError } from './codes.js';
 import { E2ESession, KeyExchange } from './crypto.js';
 import { Emitter } from './emitter.js';
@@ -659,7 +659,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       return;
     }
     if (d.kind === 'text') return this.handleText(d.text);
-    if (d.kind === 'message') return this.handleMessage(d.message);
+    if (d.kind === 'message') return this.handleMessage(d.message, data.byteLength);
     this._stats.messagesReceived++;
     this.emit('binary', d.data);
   }
@@ -670,22 +670,27 @@ export class WSEClient extends Emitter<WSEClientEvents> {
   }
 
   private handleText(text: string): Promise<void> | void {
-    const stamp = readStamp(text);
+    const v = parseJSON(text);
+    const stamp = stampOf(v);
     if (stamp) {
-      this.onPublication({ stamp, text });
+      // A publication counts for its position even without a type.
+      const pub = v as WSEMessage;
+      if (typeof pub.t !== 'string') pub.t = '';
+      this.onPublication({ stamp, message: pub, size: text.length });
       return;
     }
-    const m = parseText(text);
+    const m = normalize(v);
     if (!m) {
       this.decodeError(new Error('not a JSON message'));
       return;
     }
-    return this.handleMessage(m);
+    return this.handleMessage(m, text.length);
   }
 
-  private handleMessage(m: WSEMessage): Promise<void> | void {
-    if (typeof m.tp === 'string' && typeof m.e === 'string' && typeof m.o === 'number') {
-      this.onPublication({ stamp: { topic: m.tp, epoch: m.e, offset: m.o }, message: m });
+  private handleMessage(m: WSEMessage, size: number): Promise<void> | void {
+    const stamp = stampOf(m);
+    if (stamp) {
+      this.onPublication({ stamp, message: m, size });
       return;
     }
     const p = (m.p ?? {}) as Record<string, any>;
@@ -719,7 +724,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
         if (Array.isArray(p.messages)) {
           for (const e of p.messages) {
             const n = normalize(e);
-            if (n) this.handleMessage(n);
+            if (n) this.handleMessage(n, 0);
           }
         }
         return;
@@ -744,12 +749,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
   }
 
   private deliverPublication(_sub: Subscription, pub: Publication): void {
-    const m = pub.message ?? parseText(pub.text!);
-    if (!m) {
-      this.decodeError(new Error('stamped text is not a JSON message'));
-      return;
-    }
-    this.deliver(m);
+    this.deliver(pub.message);
   }
 
   private async onServerReady(m: WSEMessage, p: Record<string, any>): Promise<void> {

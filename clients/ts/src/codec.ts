@@ -35,66 +35,47 @@ export interface DecodeOptions {
   decrypt?: (frame: Uint8Array) => Promise<Uint8Array>;
 }
 
-const STAMP_HEAD = '{"tp":"';
 const utf8 = new TextDecoder();
 const utf8Out = new TextEncoder();
 
 /**
- * readStamp reads the recovery stamp at the start of a publication without
- * parsing the rest of it, so duplicates are dropped before any JSON.parse.
- * It returns null for unstamped text, and for offsets above 2^53−1, which a
- * JavaScript number cannot hold exactly (such messages are handled as
- * unstamped).
+ * stampOf returns the recovery stamp of a parsed publication: `tp` and `e`
+ * strings and `o` a non-negative safe integer. It returns null for
+ * unstamped messages, and for offsets above 2^53−1, which a JavaScript
+ * number cannot hold exactly (such messages are handled as unstamped).
  */
-export function readStamp(text: string): Stamp | null {
-  if (!text.startsWith(STAMP_HEAD)) return null;
-  let i = STAMP_HEAD.length;
-  let escaped = false;
-  for (; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch === 0x5c) { escaped = true; i++; continue; }
-    if (ch === 0x22) break;
-  }
-  if (i >= text.length) return null;
-  let topic = text.slice(STAMP_HEAD.length, i);
-  if (escaped) {
-    try { topic = JSON.parse(text.slice(STAMP_HEAD.length - 1, i + 1)) as string; } catch { return null; }
-  }
-  // ,"e":"xxxxxxxx","o":N
-  if (!text.startsWith('","e":"', i)) return null;
-  const e0 = i + 7;
-  const e1 = text.indexOf('"', e0);
-  if (e1 < 0 || !text.startsWith(',"o":', e1 + 1)) return null;
-  const epoch = text.slice(e0, e1);
-  let j = e1 + 6;
-  const d0 = j;
-  let offset = 0;
-  for (; j < text.length; j++) {
-    const c = text.charCodeAt(j) - 48;
-    if (c < 0 || c > 9) break;
-    offset = offset * 10 + c;
-  }
-  if (j === d0 || j - d0 > 16 || !Number.isSafeInteger(offset)) return null;
-  const end = text.charCodeAt(j);
-  if (end !== 0x2c && end !== 0x7d) return null;
-  return { topic, epoch, offset };
+export function stampOf(m: unknown): Stamp | null {
+  if (m === null || typeof m !== 'object') return null;
+  const { tp, e, o } = m as Record<string, unknown>;
+  if (typeof tp !== 'string' || typeof e !== 'string' || typeof o !== 'number' || !Number.isSafeInteger(o) || o < 0) return null;
+  return { topic: tp, epoch: e, offset: o };
 }
 
 /**
- * parseText parses a text frame into a message. A legacy prefix before the
- * `{` is stripped; `type`/`payload` are read as `t`/`p` when those are
- * absent. It returns null when the text is not a JSON object with a type.
+ * parseJSON parses a text frame, stripping a legacy prefix before the `{`
+ * (`WSE{`, `S{`, `U{`). It returns undefined when the text is not JSON.
  */
-export function parseText(text: string): WSEMessage | null {
+export function parseJSON(text: string): unknown {
   let body = text;
   const c0 = text.charCodeAt(0);
   if (c0 !== 0x7b) {
     if (text.startsWith('WSE{')) body = text.slice(3);
     else if ((c0 === 0x53 || c0 === 0x55) && text.charCodeAt(1) === 0x7b) body = text.slice(1);
   }
-  let v: unknown;
-  try { v = JSON.parse(body); } catch { return null; }
-  return normalize(v);
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * parseText parses a text frame into a message (see {@link parseJSON});
+ * `type`/`payload` are read as `t`/`p` when those are absent. It returns
+ * null when the text is not a JSON object with a type.
+ */
+export function parseText(text: string): WSEMessage | null {
+  return normalize(parseJSON(text));
 }
 
 /** normalize checks that a decoded value is a message and renames `type`/`payload` to `t`/`p` when those are absent. */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Stamp } from './codec.js';
-import { IdWindow, MAX_HELD_MESSAGES, Subscription, type TrackerContext } from './subscription.js';
+import { IdWindow, MAX_HELD_MESSAGES, Subscription, type Publication, type TrackerContext } from './subscription.js';
 import type { StreamPosition } from './types.js';
 
 /** A recording sink: what the tracker delivered, dropped, missed and asked for. */
@@ -17,9 +16,10 @@ function harness(recoverable = true) {
     },
   };
   const sub = new Subscription('feed');
-  const pub = (offset: number, epoch = 'e1'): { stamp: Stamp; text: string } => ({
+  const pub = (offset: number, epoch = 'e1'): Publication => ({
     stamp: { topic: 'feed', epoch, offset },
-    text: `{"tp":"feed","e":"${epoch}","o":${offset},"t":"x"}`,
+    message: { tp: 'feed', e: epoch, o: offset, t: 'x' },
+    size: 40,
   });
   return { out, ctx, sub, pub };
 }

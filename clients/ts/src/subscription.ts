@@ -13,20 +13,20 @@ import type { RecoveryResult, StreamPosition, WSEMessage } from './types.js';
 
 /** Most messages held per topic while a recovery request is pending; later ones are dropped (the replay brings them again). */
 export const MAX_HELD_MESSAGES = 4096;
-/** Most bytes of text held per topic while a recovery request is pending. */
+/** Most bytes of frames held per topic while a recovery request is pending. */
 export const MAX_HELD_BYTES = 8 << 20;
 
 /** The state of one topic's subscription. */
 export type SubscriptionState = 'unsubscribed' | 'subscribing' | 'subscribed' | 'refused';
 
-/** A stamped publication on its way through the tracker: its stamp and either its text (parsed on delivery) or its message. */
+/** A stamped publication on its way through the tracker. */
 export interface Publication {
-  /** The stamp read from the start of the text. */
+  /** Its stamp. */
   stamp: Stamp;
-  /** The frame's text, parsed only when delivered. */
-  text?: string;
-  /** The message, when it was decoded already. */
-  message?: WSEMessage;
+  /** The message. */
+  message: WSEMessage;
+  /** Size of its frame in bytes (or UTF-16 units), for the bound on held messages. */
+  size: number;
 }
 
 /** Where a tracker step sends its results; the client implements it. */
@@ -176,10 +176,9 @@ export class Subscription {
   }
 
   private hold(pub: Publication): void {
-    const size = pub.text?.length ?? 256;
-    if (this.held.length >= MAX_HELD_MESSAGES || this.heldBytes + size > MAX_HELD_BYTES) return;
+    if (this.held.length >= MAX_HELD_MESSAGES || this.heldBytes + pub.size > MAX_HELD_BYTES) return;
     this.held.push(pub);
-    this.heldBytes += size;
+    this.heldBytes += pub.size;
   }
 
   private ask(epoch: string, ctx: TrackerContext): void {

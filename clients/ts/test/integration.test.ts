@@ -21,6 +21,12 @@ describe('WSEClient against wse-server', () => {
     for (let i = 1; i <= 3; i++) await call(srv, '/api/publish', { topic: 'chat:lobby', data: { t: 'chat_message', p: { i } } });
     await waitFor('3 messages', () => chat.length === 3);
     expect(chat.map((m) => [m.tp, m.o, m.p.i])).toEqual([['chat:lobby', 1, 1], ['chat:lobby', 2, 2], ['chat:lobby', 3, 3]]);
+    // A publication without a type still moves the position: no gap after it.
+    await call(srv, '/api/publish', { topic: 'chat:lobby', data: {} });
+    await call(srv, '/api/publish', { topic: 'chat:lobby', data: { t: 'chat_message', p: { i: 5 } } });
+    await waitFor('offset 5', () => chat.length === 4);
+    expect(chat[3]!.o).toBe(5);
+    expect(c.stats.gapsDetected).toBe(0);
 
     expect(c.send('chat', { text: 'hi' })).toBe(true);
     await waitFor('the server to get the message', async () => {
