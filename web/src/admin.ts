@@ -196,11 +196,11 @@ function render(s: Snapshot): void {
 
   const times = s.history.map((h) => h.t);
   drawChart(byId<HTMLElement>('chart-rates') as unknown as SVGSVGElement, times, [
-    { label: 'in', color: 'var(--in)', values: s.history.map((h) => h.in) },
-    { label: 'out', color: 'var(--out)', values: s.history.map((h) => h.out) },
+    { color: 'var(--in)', values: s.history.map((h) => h.in) },
+    { color: 'var(--out)', values: s.history.map((h) => h.out) },
   ], CHART_SPAN_MS);
   drawChart(byId<HTMLElement>('chart-conns') as unknown as SVGSVGElement, times, [
-    { label: 'connections', color: 'var(--conn)', values: s.history.map((h) => h.connections) },
+    { color: 'var(--conn)', values: s.history.map((h) => h.connections) },
   ], CHART_SPAN_MS);
 
   const now = Date.now();

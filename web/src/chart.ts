@@ -4,8 +4,6 @@ const SVG = 'http://www.w3.org/2000/svg';
 
 /** One line of a chart. */
 export interface Series {
-  /** Legend label. */
-  label: string;
   /** CSS colour of the line. */
   color: string;
   /** Values, oldest first, aligned with the chart's times. */
