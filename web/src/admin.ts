@@ -195,11 +195,11 @@ function render(s: Snapshot): void {
   setText('m-dlq-sub', `${fmtCount(num(m, 'cluster_messages_dropped'))} dropped`);
 
   const times = s.history.map((h) => h.t);
-  drawChart(byId<HTMLElement>('chart-rates') as unknown as SVGSVGElement, times, [
+  drawChart(byId<SVGSVGElement>('chart-rates'), times, [
     { color: 'var(--in)', values: s.history.map((h) => h.in) },
     { color: 'var(--out)', values: s.history.map((h) => h.out) },
   ], CHART_SPAN_MS);
-  drawChart(byId<HTMLElement>('chart-conns') as unknown as SVGSVGElement, times, [
+  drawChart(byId<SVGSVGElement>('chart-conns'), times, [
     { color: 'var(--conn)', values: s.history.map((h) => h.connections) },
   ], CHART_SPAN_MS);
 

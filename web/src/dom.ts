@@ -1,7 +1,7 @@
 /** Small DOM helpers shared by the chat and the dashboard. */
 
 /** Returns the element with the given id, or throws: the pages are static. */
-export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+export function byId<T extends Element = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
   if (el === null) throw new Error(`page lacks #${id}`);
   return el as T;
