@@ -2,7 +2,7 @@
 
 /** Returns the element with the given id, or throws: the pages are static. */
 export function byId<T extends Element = HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
+  const el: Element | null = document.getElementById(id);
   if (el === null) throw new Error(`page lacks #${id}`);
   return el as T;
 }
