@@ -9,7 +9,7 @@ import type { PresenceMember, WSEMessage } from 'wse-client';
 import { byId, el } from './dom';
 
 /** The room every tab joins; ?room=name picks demo:name instead. */
-const ROOM = 'demo:' + (new URLSearchParams(location.search).get('room') ?? 'lobby').replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 40);
+const ROOM = 'demo:' + ((new URLSearchParams(location.search).get('room') ?? '').replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 40) || 'lobby');
 const NAME_KEY = 'wse-demo-name';
 /** Messages kept on the page. */
 const MAX_MESSAGES = 500;
