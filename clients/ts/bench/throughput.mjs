@@ -5,7 +5,10 @@
 //
 //   node bench/throughput.mjs [messages=300000] [rounds=3]
 //
-// Prints a markdown table; figures go to bench/RESULTS.md by hand.
+// Wall-clock messages/s depend on what else the machine runs; the CPU time
+// the Node process spends per message (process.cpuUsage) much less so, and
+// 1e6 / (CPU µs per message) is the rate one core could sustain. Prints a
+// markdown table; figures go to bench/RESULTS.md by hand.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, cpus, tmpdir } from 'node:os';
@@ -41,7 +44,7 @@ function deadline(what) {
 function rawRound() {
   return new Promise((done) => {
     const ws = new WebSocket(url);
-    let n = 0, t0 = 0;
+    let n = 0, t0 = 0, c0;
     const timer = deadline('raw round');
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString());
@@ -54,14 +57,15 @@ function rawRound() {
         return;
       }
       if (m.t !== 'tick') return;
-      if (n === 0) t0 = performance.now();
+      if (n === 0) { t0 = performance.now(); c0 = process.cpuUsage(); }
       n++;
       if (n % ACK_EVERY === 0) ws.send(JSON.stringify({ t: 'ack', p: { n } }));
       if (n === N) {
         const s = (performance.now() - t0) / 1000;
+        const cpu = process.cpuUsage(c0);
         clearTimeout(timer);
         ws.close();
-        done(N / s);
+        done({ rate: N / s, cpu: (cpu.user + cpu.system) / N });
       }
     });
   });
@@ -71,19 +75,20 @@ function rawRound() {
 function wseRound() {
   return new Promise((done) => {
     const c = new WSEClient({ endpoints: [url], WebSocket });
-    let n = 0, t0 = 0;
+    let n = 0, t0 = 0, c0;
     const timer = deadline('WSEClient round');
     c.messageProcessor.registerHandler('tick', () => {
-      if (n === 0) t0 = performance.now();
+      if (n === 0) { t0 = performance.now(); c0 = process.cpuUsage(); }
       n++;
       if (n % ACK_EVERY === 0) c.send('ack', { n });
       if (n === N) {
         const s = (performance.now() - t0) / 1000;
+        const cpu = process.cpuUsage(c0);
         const st = c.stats;
         clearTimeout(timer);
         c.disconnect();
         if (st.gapsDetected || st.duplicatesDropped || st.missedData) console.error('bench: unexpected', st);
-        done(N / s);
+        done({ rate: N / s, cpu: (cpu.user + cpu.system) / N });
       }
     });
     c.connect();
@@ -104,7 +109,12 @@ const fmt = (x) => Math.round(x).toLocaleString('en-US');
 console.log(`node ${process.version}, ${cpus()[0].model} × ${cpus().length}, load average ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}`);
 console.log(`${N} messages of ${SIZE} bytes (+ recovery stamp) per round, ${ROUNDS} rounds, median`);
 console.log('');
-console.log('| receiver | messages/s (median) | rounds | ratio to bare ws |');
-console.log('|---|---|---|---|');
-console.log(`| bare \`ws\` + JSON.parse | ${fmt(median(raw))} | ${raw.map(fmt).join(', ')} | 1.00 |`);
-console.log(`| WSEClient (recovery on) | ${fmt(median(wse))} | ${wse.map(fmt).join(', ')} | ${(median(wse) / median(raw)).toFixed(2)} |`);
+const rates = (xs) => xs.map((x) => x.rate), cpus_ = (xs) => xs.map((x) => x.cpu);
+const row = (name, xs, base) => {
+  const r = median(rates(xs)), u = median(cpus_(xs));
+  return `| ${name} | ${fmt(r)} | ${rates(xs).map(fmt).join(', ')} | ${u.toFixed(2)} | ${fmt(1e6 / u)} | ${(median(cpus_(base)) / u).toFixed(2)} |`;
+};
+console.log('| receiver | messages/s (median, wall) | rounds | CPU µs/message (median) | messages/s per core (1e6/CPU µs) | ratio to bare ws (CPU) |');
+console.log('|---|---|---|---|---|---|');
+console.log(row('bare `ws` + JSON.parse', raw, raw));
+console.log(row('WSEClient (recovery on)', wse, raw));

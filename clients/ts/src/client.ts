@@ -17,7 +17,7 @@
  * @module
  */
 import { backoffDelay, exhausted, resolveReconnection, type ResolvedReconnection } from './backoff.js';
-import { decodeBinary, encodeText, normalize, parseJSON, stampOf, type DecodedFrame } from './codec.js';
+import { decodeBinary, encodeText, isPublication, normalize, parseJSON, type DecodedFrame } from './codec.js';
 import { ClientCloseCode, CloseCode, closeAction, ErrorCode, WSEError } from './codes.js';
 import { E2ESession, KeyExchange } from './crypto.js';
 import { Emitter } from './emitter.js';
@@ -221,7 +221,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     this.policy = resolveReconnection(config.reconnection);
     this.snap = this.buildSnapshot();
     const sink: TrackerSink = {
-      deliver: (sub, pub) => this.deliverPublication(sub, pub),
+      deliver: (_sub, pub) => this.deliver(pub),
       duplicate: () => { this._stats.duplicatesDropped++; },
       missed: (sub, from, to) => {
         this._stats.missedData++;
@@ -671,12 +671,10 @@ export class WSEClient extends Emitter<WSEClientEvents> {
 
   private handleText(text: string): Promise<void> | void {
     const v = parseJSON(text);
-    const stamp = stampOf(v);
-    if (stamp) {
+    if (isPublication(v)) {
       // A publication counts for its position even without a type.
-      const pub = v as WSEMessage;
-      if (typeof pub.t !== 'string') pub.t = '';
-      this.onPublication({ stamp, message: pub, size: text.length });
+      if (typeof v.t !== 'string') v.t = '';
+      this.onPublication(v, text.length);
       return;
     }
     const m = normalize(v);
@@ -688,9 +686,8 @@ export class WSEClient extends Emitter<WSEClientEvents> {
   }
 
   private handleMessage(m: WSEMessage, size: number): Promise<void> | void {
-    const stamp = stampOf(m);
-    if (stamp) {
-      this.onPublication({ stamp, message: m, size });
+    if (isPublication(m)) {
+      this.onPublication(m, size);
       return;
     }
     const p = (m.p ?? {}) as Record<string, any>;
@@ -742,14 +739,10 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     this.emit('message', m);
   }
 
-  private onPublication(pub: Publication): void {
+  private onPublication(pub: Publication, size: number): void {
     const ctx = this.ctx;
     ctx.now = this.lastReceived;
-    this.ensure(pub.stamp.topic).accept(pub, ctx);
-  }
-
-  private deliverPublication(_sub: Subscription, pub: Publication): void {
-    this.deliver(pub.message);
+    this.ensure(pub.tp).accept(pub, size, ctx);
   }
 
   private async onServerReady(m: WSEMessage, p: Record<string, any>): Promise<void> {
@@ -942,7 +935,10 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       const left = strings(p.unsubscribed_topics ?? p.success_topics);
       for (const t of left) {
         const sub = this.subs.get(t);
-        if (sub && !sub.wanted) sub.forget();
+        if (sub && !sub.wanted) {
+          sub.forget();
+          this.presences.get(t)?.reset([]); // no presence messages come for a topic left
+        }
         this.resolve(t, true, true, '');
       }
       this.changed();

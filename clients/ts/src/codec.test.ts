@@ -1,30 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeBinary, inflate, parseJSON, parseText, stampOf } from './codec.js';
+import { decodeBinary, inflate, isPublication, parseJSON, parseText } from './codec.js';
 
 const vectors = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../../testdata/vectors/${name}`, import.meta.url), 'utf8')) as { cases: any[] };
 
-describe('stampOf', () => {
+describe('isPublication', () => {
   for (const c of vectors('stamp.json').cases) {
     it(`reads ${JSON.stringify(c.out).slice(0, 60)}`, () => {
       const v = parseJSON(c.out);
       if (c.in === c.out) {
         expect(v).toBeUndefined(); // not a JSON object: sent unstamped
       } else if (!Number.isSafeInteger(c.offset)) {
-        expect(stampOf(v)).toBeNull(); // beyond 2^53-1: handled as unstamped
+        expect(isPublication(v)).toBe(false); // beyond 2^53-1: handled as unstamped
       } else {
-        expect(stampOf(v)).toEqual({ topic: c.topic, epoch: c.epoch, offset: c.offset });
+        expect(isPublication(v)).toBe(true);
+        const p = v as { tp: string; e: string; o: number };
+        expect([p.tp, p.e, p.o]).toEqual([c.topic, c.epoch, c.offset]);
       }
     });
   }
 
   it('refuses fields of the wrong type', () => {
-    expect(stampOf({ t: 'x', tp: 'a', e: '0000abcd', o: '1' as unknown as number })).toBeNull();
-    expect(stampOf({ t: 'x', tp: 'a', o: 1 })).toBeNull();
-    expect(stampOf({ t: 'x', tp: 'a', e: '0000abcd', o: -1 })).toBeNull();
-    expect(stampOf({ t: 'x', tp: 'a', e: '0000abcd', o: 1.5 })).toBeNull();
+    expect(isPublication({ t: 'x', tp: 'a', e: '0000abcd', o: '1' })).toBe(false);
+    expect(isPublication({ t: 'x', tp: 'a', o: 1 })).toBe(false);
+    expect(isPublication({ t: 'x', tp: 'a', e: '0000abcd', o: -1 })).toBe(false);
+    expect(isPublication({ t: 'x', tp: 'a', e: '0000abcd', o: 1.5 })).toBe(false);
+    expect(isPublication(null)).toBe(false);
   });
 });
 

@@ -9,17 +9,8 @@
  * @module
  */
 import { decodeMsgpack } from './msgpack.js';
+import type { Publication } from './subscription.js';
 import type { WSEMessage } from './types.js';
-
-/** The recovery stamp at the start of a topic publication: `{"tp":…,"e":…,"o":…`. */
-export interface Stamp {
-  /** Topic of the publication. */
-  topic: string;
-  /** Epoch of the topic's buffer. */
-  epoch: string;
-  /** Offset of the publication. */
-  offset: number;
-}
 
 /** A decoded frame: a JSON text to parse, an already decoded message, or application bytes. */
 export type DecodedFrame =
@@ -39,16 +30,15 @@ const utf8 = new TextDecoder();
 const utf8Out = new TextEncoder();
 
 /**
- * stampOf returns the recovery stamp of a parsed publication: `tp` and `e`
- * strings and `o` a non-negative safe integer. It returns null for
- * unstamped messages, and for offsets above 2^53−1, which a JavaScript
- * number cannot hold exactly (such messages are handled as unstamped).
+ * isPublication reports whether a parsed value carries the recovery stamp:
+ * `tp` and `e` strings and `o` a non-negative safe integer. Offsets above
+ * 2^53−1, which a JavaScript number cannot hold exactly, do not count (such
+ * messages are handled as unstamped).
  */
-export function stampOf(m: unknown): Stamp | null {
-  if (m === null || typeof m !== 'object') return null;
-  const { tp, e, o } = m as Record<string, unknown>;
-  if (typeof tp !== 'string' || typeof e !== 'string' || typeof o !== 'number' || !Number.isSafeInteger(o) || o < 0) return null;
-  return { topic: tp, epoch: e, offset: o };
+export function isPublication(v: unknown): v is Publication {
+  if (v === null || typeof v !== 'object') return false;
+  const { tp, e, o } = v as Record<string, unknown>;
+  return typeof tp === 'string' && typeof e === 'string' && typeof o === 'number' && Number.isSafeInteger(o) && o >= 0;
 }
 
 /**

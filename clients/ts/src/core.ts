@@ -16,8 +16,8 @@ export { CloseCode, ClientCloseCode, ErrorCode, WSEError, closeAction } from './
 export type { CloseAction } from './codes.js';
 export { backoffDelay, resolveReconnection, exhausted, DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY, DEFAULT_FACTOR } from './backoff.js';
 export type { ReconnectionConfig, ResolvedReconnection } from './backoff.js';
-export { stampOf, parseJSON, parseText, normalize, decodeBinary, inflate } from './codec.js';
-export type { Stamp, DecodedFrame, DecodeOptions } from './codec.js';
+export { isPublication, parseJSON, parseText, normalize, decodeBinary, inflate } from './codec.js';
+export type { DecodedFrame, DecodeOptions } from './codec.js';
 export { decodeMsgpack, MAX_MSGPACK_DEPTH } from './msgpack.js';
 export { E2ESession, KeyExchange, deriveKeyBytes, toBase64, fromBase64, HKDF_INFO } from './crypto.js';
 export { ConnectionState } from './types.js';

@@ -8,7 +8,7 @@ function harness(recoverable = true) {
   const ctx: TrackerContext = {
     recoverable, now: 1000, timeout: 10_000,
     sink: {
-      deliver: (_s, p) => out.delivered.push(p.stamp.offset),
+      deliver: (_s, p) => out.delivered.push(p.o),
       duplicate: () => { out.dups++; },
       gap: () => { out.gaps++; },
       missed: (_s, from, to) => out.missed.push([from, to]),
@@ -16,18 +16,14 @@ function harness(recoverable = true) {
     },
   };
   const sub = new Subscription('feed');
-  const pub = (offset: number, epoch = 'e1'): Publication => ({
-    stamp: { topic: 'feed', epoch, offset },
-    message: { tp: 'feed', e: epoch, o: offset, t: 'x' },
-    size: 40,
-  });
+  const pub = (offset: number, epoch = 'e1'): Publication => ({ tp: 'feed', e: epoch, o: offset, t: 'x' });
   return { out, ctx, sub, pub };
 }
 
 describe('Subscription recovery', () => {
   it('delivers consecutive offsets and drops duplicates', () => {
     const { out, ctx, sub, pub } = harness();
-    for (const o of [1, 2, 2, 3, 1, 3, 4]) sub.accept(pub(o), ctx);
+    for (const o of [1, 2, 2, 3, 1, 3, 4]) sub.accept(pub(o), 40, ctx);
     expect(out.delivered).toEqual([1, 2, 3, 4]);
     expect(out.dups).toBe(3);
     expect(sub.position).toEqual({ epoch: 'e1', offset: 4 });
@@ -35,15 +31,15 @@ describe('Subscription recovery', () => {
 
   it('holds a gap, asks from the last position and releases after the replay', () => {
     const { out, ctx, sub, pub } = harness();
-    sub.accept(pub(1), ctx);
-    sub.accept(pub(4), ctx);
-    sub.accept(pub(5), ctx);
+    sub.accept(pub(1), 40, ctx);
+    sub.accept(pub(4), 40, ctx);
+    sub.accept(pub(5), 40, ctx);
     expect(out.delivered).toEqual([1]);
     expect(out.gaps).toBe(1);
     expect(out.asked).toEqual([{ epoch: 'e1', offset: 1 }]);
     // The replay arrives before the reply; then the reply.
-    sub.accept(pub(2), ctx);
-    sub.accept(pub(3), ctx);
+    sub.accept(pub(2), 40, ctx);
+    sub.accept(pub(3), 40, ctx);
     sub.settle({ epoch: 'e1', offset: 3, recovered: true, count: 2 }, ctx);
     expect(out.delivered).toEqual([1, 2, 3, 4, 5]);
     expect(out.missed).toEqual([]);
@@ -51,8 +47,8 @@ describe('Subscription recovery', () => {
 
   it('reports missed data when the server cannot replay, and continues', () => {
     const { out, ctx, sub, pub } = harness();
-    sub.accept(pub(1), ctx);
-    sub.accept(pub(9), ctx);
+    sub.accept(pub(1), 40, ctx);
+    sub.accept(pub(9), 40, ctx);
     sub.settle({ epoch: 'e1', offset: 8, recovered: false }, ctx);
     expect(out.missed).toEqual([[{ epoch: 'e1', offset: 1 }, { epoch: 'e1', offset: 8 }]]);
     expect(out.delivered).toEqual([1, 9]);
@@ -60,11 +56,11 @@ describe('Subscription recovery', () => {
 
   it('takes a new epoch after a server restart as missed data', () => {
     const { out, ctx, sub, pub } = harness();
-    sub.accept(pub(1), ctx);
-    sub.accept(pub(2), ctx);
+    sub.accept(pub(1), 40, ctx);
+    sub.accept(pub(2), 40, ctx);
     sub.reset(); // reconnect
     expect(sub.prepare(ctx)).toEqual({ epoch: 'e1', offset: 2 });
-    sub.accept(pub(1, 'e2'), ctx); // held: pending
+    sub.accept(pub(1, 'e2'), 40, ctx); // held: pending
     sub.settle({ epoch: 'e2', offset: 0, recovered: false }, ctx);
     expect(out.missed).toEqual([[{ epoch: 'e1', offset: 2 }, { epoch: 'e2', offset: 0 }]]);
     expect(out.delivered).toEqual([1, 2, 1]);
@@ -73,9 +69,9 @@ describe('Subscription recovery', () => {
 
   it('asks again when the replay stopped short of the reply', () => {
     const { out, ctx, sub, pub } = harness();
-    sub.accept(pub(1), ctx);
-    sub.accept(pub(5), ctx);
-    sub.accept(pub(2), ctx);
+    sub.accept(pub(1), 40, ctx);
+    sub.accept(pub(5), 40, ctx);
+    sub.accept(pub(2), 40, ctx);
     sub.settle({ epoch: 'e1', offset: 4, recovered: true, count: 3 }, ctx);
     expect(out.delivered).toEqual([1, 2]);
     expect(out.asked).toEqual([{ epoch: 'e1', offset: 1 }, { epoch: 'e1', offset: 2 }]);
@@ -85,15 +81,15 @@ describe('Subscription recovery', () => {
     const { out, ctx, sub, pub } = harness();
     expect(sub.prepare(ctx)).toBeUndefined();
     sub.settle({ epoch: 'e1', offset: 41, recovered: false }, ctx);
-    sub.accept(pub(42), ctx);
+    sub.accept(pub(42), 40, ctx);
     expect(out.delivered).toEqual([42]);
     expect(out.missed).toEqual([]);
   });
 
   it('without recovery reports a gap as missed data at once', () => {
     const { out, ctx, sub, pub } = harness(false);
-    sub.accept(pub(1), ctx);
-    sub.accept(pub(3), ctx);
+    sub.accept(pub(1), 40, ctx);
+    sub.accept(pub(3), 40, ctx);
     expect(out.delivered).toEqual([1, 3]);
     expect(out.asked).toEqual([]);
     expect(out.missed).toEqual([[{ epoch: 'e1', offset: 1 }, { epoch: 'e1', offset: 2 }]]);
@@ -101,10 +97,10 @@ describe('Subscription recovery', () => {
 
   it('releases held messages when the server gives no position', () => {
     const { out, ctx, sub, pub } = harness();
-    sub.accept(pub(1), ctx);
+    sub.accept(pub(1), 40, ctx);
     sub.reset();
     sub.prepare(ctx);
-    sub.accept(pub(3), ctx);
+    sub.accept(pub(3), 40, ctx);
     sub.noPosition(ctx);
     expect(out.delivered).toEqual([1, 3]);
     expect(out.missed.length).toBe(1);
@@ -112,20 +108,20 @@ describe('Subscription recovery', () => {
 
   it('asks again on a later gap once a request timed out', () => {
     const { out, ctx, sub, pub } = harness();
-    sub.accept(pub(1), ctx);
-    sub.accept(pub(3), ctx);
+    sub.accept(pub(1), 40, ctx);
+    sub.accept(pub(3), 40, ctx);
     ctx.now += 20_000;
-    sub.accept(pub(4), ctx);
+    sub.accept(pub(4), 40, ctx);
     expect(out.asked.length).toBe(2);
   });
 
   it('bounds what it holds', () => {
     const { ctx, sub, pub } = harness();
-    sub.accept(pub(1), ctx);
-    for (let o = 3; o < MAX_HELD_MESSAGES + 100; o++) sub.accept(pub(o), ctx);
+    sub.accept(pub(1), 40, ctx);
+    for (let o = 3; o < MAX_HELD_MESSAGES + 100; o++) sub.accept(pub(o), 40, ctx);
     const { out } = harness();
-    ctx.sink = { ...ctx.sink, deliver: (_s, p) => out.delivered.push(p.stamp.offset) };
-    sub.accept(pub(2), ctx);
+    ctx.sink = { ...ctx.sink, deliver: (_s, p) => out.delivered.push(p.o) };
+    sub.accept(pub(2), 40, ctx);
     sub.settle({ epoch: 'e1', offset: 2, recovered: true }, ctx);
     expect(out.delivered.length).toBe(1 + MAX_HELD_MESSAGES);
   });

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import type { Stamp } from './codec.js';
 import type { RecoveryResult, StreamPosition, WSEMessage } from './types.js';
 
 /** Most messages held per topic while a recovery request is pending; later ones are dropped (the replay brings them again). */
@@ -19,15 +18,8 @@ export const MAX_HELD_BYTES = 8 << 20;
 /** The state of one topic's subscription. */
 export type SubscriptionState = 'unsubscribed' | 'subscribing' | 'subscribed' | 'refused';
 
-/** A stamped publication on its way through the tracker. */
-export interface Publication {
-  /** Its stamp. */
-  stamp: Stamp;
-  /** The message. */
-  message: WSEMessage;
-  /** Size of its frame in bytes (or UTF-16 units), for the bound on held messages. */
-  size: number;
-}
+/** A stamped publication: a message whose `tp`, `e` and `o` are set (see {@link isPublication}). */
+export type Publication = WSEMessage & { tp: string; e: string; o: number };
 
 /** Where a tracker step sends its results; the client implements it. */
 export interface TrackerSink {
@@ -76,7 +68,7 @@ export class Subscription {
   private pending = false;
   private deadline = 0;
   private noRecover = false;
-  private held: Publication[] = [];
+  private held: { pub: Publication; size: number }[] = [];
   private heldBytes = 0;
 
   /** Creates the subscription of a topic, unsubscribed. */
@@ -109,28 +101,27 @@ export class Subscription {
     this.reset();
   }
 
-  /** accept runs one stamped publication through the tracker. */
-  accept(pub: Publication, ctx: TrackerContext): void {
-    const s = pub.stamp;
+  /** accept runs one stamped publication (its frame `size` bytes) through the tracker. */
+  accept(pub: Publication, size: number, ctx: TrackerContext): void {
     const pos = this.position;
     if (!this.known) {
-      this.set(s);
+      this.set(pub);
       ctx.sink.deliver(this, pub);
-    } else if (s.epoch === pos.epoch && s.offset <= pos.offset) {
+    } else if (pub.e === pos.epoch && pub.o <= pos.offset) {
       ctx.sink.duplicate(this);
-    } else if (this.follows(s)) {
-      this.set(s);
+    } else if (this.follows(pub)) {
+      this.set(pub);
       ctx.sink.deliver(this, pub);
     } else if (this.pending && ctx.now < this.deadline) {
-      this.hold(pub);
+      this.hold(pub, size);
     } else if (ctx.recoverable && this.recover && !this.noRecover) {
       ctx.sink.gap(this);
-      this.hold(pub);
-      this.ask(s.epoch, ctx);
+      this.hold(pub, size);
+      this.ask(pub.e, ctx);
     } else {
       ctx.sink.gap(this);
-      ctx.sink.missed(this, { ...pos }, { epoch: s.epoch, offset: s.offset - 1 });
-      this.set(s);
+      ctx.sink.missed(this, { ...pos }, { epoch: pub.e, offset: pub.o - 1 });
+      this.set(pub);
       ctx.sink.deliver(this, pub);
     }
   }
@@ -151,7 +142,7 @@ export class Subscription {
     } else if (res.recovered && ctx.recoverable) {
       // The replay came before the reply; the held messages continue it.
     } else {
-      ctx.sink.missed(this, { ...this.position }, pos);
+      ctx.sink.missed(this, { ...this.position }, { ...pos });
       this.position = pos;
     }
     this.release(ctx);
@@ -165,20 +156,21 @@ export class Subscription {
     this.release(ctx);
   }
 
-  private follows(s: Stamp): boolean {
-    if (this.position.epoch === '' && this.position.offset === 0) return s.offset === 1;
-    return s.epoch === this.position.epoch && s.offset === this.position.offset + 1;
+  private follows(pub: Publication): boolean {
+    if (this.position.epoch === '' && this.position.offset === 0) return pub.o === 1;
+    return pub.e === this.position.epoch && pub.o === this.position.offset + 1;
   }
 
-  private set(s: Stamp): void {
-    this.position = { epoch: s.epoch, offset: s.offset };
+  private set(pub: Publication): void {
+    this.position.epoch = pub.e;
+    this.position.offset = pub.o;
     this.known = true;
   }
 
-  private hold(pub: Publication): void {
-    if (this.held.length >= MAX_HELD_MESSAGES || this.heldBytes + pub.size > MAX_HELD_BYTES) return;
-    this.held.push(pub);
-    this.heldBytes += pub.size;
+  private hold(pub: Publication, size: number): void {
+    if (this.held.length >= MAX_HELD_MESSAGES || this.heldBytes + size > MAX_HELD_BYTES) return;
+    this.held.push({ pub, size });
+    this.heldBytes += size;
   }
 
   private ask(epoch: string, ctx: TrackerContext): void {
@@ -193,7 +185,7 @@ export class Subscription {
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;
-    for (const pub of held) this.accept(pub, ctx);
+    for (const h of held) this.accept(h.pub, h.size, ctx);
   }
 }
 
