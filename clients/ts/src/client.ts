@@ -122,8 +122,14 @@ export interface ClientSnapshot {
 export interface SendOptions {
   /** Correlation id, sent as `cid`. */
   correlationId?: string;
+  /** The original package's name for `correlationId`. */
+  correlation_id?: string;
   /** Send only if connected now (no offline queue). Default false. */
   noQueue?: boolean;
+  /** The original package's switch: `offline: false` = `noQueue: true`. */
+  offline?: boolean;
+  /** Accepted for compatibility (messages go out in call order); sent as `pri` when set. */
+  priority?: number;
 }
 
 interface Waiter {
@@ -273,13 +279,22 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     this.stopped = false;
     this.attempts = 0;
     this.authFailures = 0;
+    globalThis.addEventListener?.('online', this.onOnline);
     this.open();
   }
+
+  /** onOnline skips the rest of a backoff wait when the browser reports the network back. */
+  private readonly onOnline = (): void => {
+    if (this.stopped || this._state !== ConnectionState.RECONNECTING || this.reconnectTimer === undefined) return;
+    this.clearReconnect();
+    this.open();
+  };
 
   /** disconnect closes the connection for good (code 1000) and stops reconnecting. Pending subscribe calls are rejected. */
   disconnect(): void {
     this.stopped = true;
     this.clearReconnect();
+    globalThis.removeEventListener?.('online', this.onOnline);
     const t = this.transport;
     this.teardown();
     if (t) {
@@ -404,17 +419,31 @@ export class WSEClient extends Emitter<WSEClientEvents> {
    */
   send(type: string, payload: unknown = {}, options: SendOptions = {}): boolean {
     const msg: Record<string, unknown> = { c: category(type), t: type, p: payload, id: randomId(), ts: new Date().toISOString(), v: 1 };
-    if (options.correlationId) msg.cid = options.correlationId;
+    const cid = options.correlationId ?? options.correlation_id;
+    if (cid) msg.cid = cid;
+    if (options.priority !== undefined) msg.pri = options.priority;
     const text = JSON.stringify(msg);
     if (this.ready) {
       this.write(text);
       return true;
     }
     const limit = this.config.offlineQueueBytes ?? DEFAULTS.offlineQueueBytes;
-    if (options.noQueue || this.offlineBytes + text.length > limit) return false;
+    if (options.noQueue || options.offline === false || this.offlineBytes + text.length > limit) return false;
     this.offline.push(text);
     this.offlineBytes += text.length;
     return true;
+  }
+
+  /**
+   * sendBatch sends several messages in one `batch` frame
+   * (`{"t":"batch","p":{"messages":[{t, p, id, ts}, …]}}`), which the
+   * server hands to the application as one message each. Queued like
+   * {@link WSEClient.send} while disconnected.
+   */
+  sendBatch(messages: { type: string; payload?: unknown }[], options: SendOptions = {}): boolean {
+    const ts = new Date().toISOString();
+    const entries = messages.map((m) => ({ t: m.type, p: m.payload ?? {}, id: randomId(), ts }));
+    return this.send('batch', { messages: entries }, options);
   }
 
   /** queuedMessages is the number of messages waiting for a connection. */
@@ -596,6 +625,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
   private stopFor(err: WSEError | undefined): void {
     this.stopped = true;
     this.clearReconnect();
+    globalThis.removeEventListener?.('online', this.onOnline);
     if (err) this.emit('error', err);
     this.rejectWaiters(err ?? new WSEError('CLOSED', 'wse: connection closed by the server'));
     this.setState(err ? ConnectionState.ERROR : ConnectionState.DISCONNECTED);

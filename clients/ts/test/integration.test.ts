@@ -28,11 +28,15 @@ describe('WSEClient against wse-server', () => {
     expect(chat[3]!.o).toBe(5);
     expect(c.stats.gapsDetected).toBe(0);
 
-    expect(c.send('chat', { text: 'hi' })).toBe(true);
-    await waitFor('the server to get the message', async () => {
-      const { events } = await call(srv, '/api/events?max=100');
-      return events.some((e: any) => e.type === 'msg' && e.data.t === 'chat' && e.data.p.text === 'hi');
+    expect(c.send('chat', { text: 'hi' }, { correlation_id: 'c-1' })).toBe(true);
+    expect(c.sendBatch([{ type: 'a', payload: { i: 1 } }, { type: 'b', payload: { i: 2 } }])).toBe(true);
+    const seen: any[] = [];
+    await waitFor('the server to get the message and the batch', async () => {
+      seen.push(...(await call(srv, '/api/events?max=100')).events.filter((e: any) => e.type === 'msg').map((e: any) => e.data));
+      return seen.length >= 3;
     });
+    expect(seen.map((m) => [m.t, m.p])).toEqual([['chat', { text: 'hi' }], ['a', { i: 1 }], ['b', { i: 2 }]]);
+    expect(seen[0].cid).toBe('c-1');
 
     expect(await c.unsubscribe(['chat:lobby'])).toEqual({ unsubscribed: ['chat:lobby'] });
     expect(c.getSnapshot().activeTopics).toEqual([]);

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { act, cleanup, render, screen, waitFor as rtlWaitFor } from '@testing-library/react';
+import { act, cleanup, render, renderHook, screen, waitFor as rtlWaitFor } from '@testing-library/react';
 import { StrictMode, useContext, useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -7,7 +7,7 @@ import { WSEProvider as AppProvider } from './app/WSEProvider.js';
 import { setEndpoint } from './app/wse/config.js';
 import { received } from './app/wse/handlers/index.js';
 import * as barrel from './app/wse/index.js';
-import { usePresence, useTopic, WSEContext, WSEProvider, type WSEMessage } from './app/wse/index.js';
+import { usePresence, useTopic, useWSE, WSEContext, WSEProvider, type WSEMessage } from './app/wse/index.js';
 import { call, startServer } from './helpers.js';
 
 (globalThis as any).__testWebSocket = WebSocket;
@@ -30,6 +30,25 @@ describe('React hooks', () => {
     for (const name of ['useWSE', 'usePresence', 'useTopic', 'WSEContext', 'WSEProvider', 'WSEClient', 'MessageProcessor', 'ConnectionState', 'CloseCode']) {
       expect(barrel).toHaveProperty(name);
     }
+  });
+
+  it("returns every field of the original hook's result", () => {
+    const { result } = renderHook(() => useWSE(undefined, [], { endpoints: ['ws://127.0.0.1:1/wse'] }));
+    const wse = result.current;
+    for (const fn of ['subscribe', 'unsubscribe', 'forceReconnect', 'changeEndpoint', 'sendMessage', 'sendBatch', 'setCompression',
+      'downloadDiagnostics', 'clearOfflineQueue', 'getQueueSize', 'requestSnapshot', 'debugHandlers'] as const) {
+      expect(typeof wse[fn]).toBe('function');
+    }
+    expect(wse.connectionState).toBe('pending');
+    expect(wse.connectionHealth).toBe('disconnected');
+    expect(wse.activeTopics).toEqual([]);
+    expect(wse.stats.messagesReceived).toBe(0);
+    expect(wse.diagnostics.state).toBe('pending');
+    // Not connected (token undefined): messages wait in the bounded offline queue.
+    expect(wse.sendMessage('x', {})).toBe(true);
+    expect(wse.getQueueSize()).toBe(1);
+    wse.clearOfflineQueue();
+    expect(wse.getQueueSize()).toBe(0);
   });
 
   it("runs the integration guide's provider: cookie token, default topics, registerAllHandlers", async () => {

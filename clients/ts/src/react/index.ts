@@ -80,10 +80,38 @@ export interface UseWSEResult {
   forceReconnect: () => void;
   /** Switches to another endpoint. */
   changeEndpoint: (url: string) => void;
+  /** Sends several messages in one `batch` frame. */
+  sendBatch: (messages: { type: string; payload?: unknown }[], options?: SendOptions) => boolean;
+  /** Asks the application for snapshots (`sync_request` with `include_snapshots`) of topics (default: the active ones). */
+  requestSnapshot: (topics?: string[]) => boolean;
+  /** Accepted for compatibility: the server decides compression; the client sends JSON text. */
+  setCompression: (enabled: boolean) => void;
+  /** State, statistics, topics and registered handler types, for a bug report. */
+  diagnostics: WSEDiagnostics;
+  /** In a browser, downloads {@link UseWSEResult.diagnostics} as a JSON file. */
+  downloadDiagnostics: () => void;
+  /** The message types with registered handlers. */
+  debugHandlers: () => string[];
   /** Messages waiting for a connection. */
   getQueueSize: () => number;
   /** Drops the messages waiting for a connection. */
   clearOfflineQueue: () => void;
+}
+
+/** What {@link UseWSEResult.diagnostics} holds. */
+export interface WSEDiagnostics {
+  /** Connection state. */
+  state: ConnectionState;
+  /** Statistics. */
+  stats: ConnectionStats;
+  /** Topics the server granted. */
+  activeTopics: readonly string[];
+  /** Topics the server refused. */
+  refusedTopics: readonly RefusedTopic[];
+  /** Message types with handlers. */
+  handlers: string[];
+  /** Messages waiting for a connection. */
+  queuedMessages: number;
 }
 
 /** The context the provider fills with {@link useWSE}'s result; {@link usePresence} and {@link useTopic} read it. */
@@ -190,23 +218,50 @@ export function useWSE(token?: string, initialTopics?: string[], config?: UseWSE
   }, [client, topicsKey]);
 
   const snap = useSyncExternalStore(client.subscribeSnapshot, client.getSnapshot, client.getSnapshot);
-  return useMemo<UseWSEResult>(() => ({
-    client,
-    connectionState: snap.state,
-    isConnected: snap.state === ConnectionState.CONNECTED,
-    activeTopics: snap.activeTopics,
-    refusedTopics: snap.refusedTopics,
-    connectionHealth: health(snap.state, snap.latency),
-    stats: client.stats,
-    messageProcessor: client.messageProcessor,
-    subscribe: (topics, options) => { client.subscribe(topics, options).catch(() => undefined); },
-    unsubscribe: (topics) => { client.unsubscribe(topics).catch(() => undefined); },
-    sendMessage: (type, payload, options) => client.send(type, payload, options),
-    forceReconnect: () => client.reconnect(),
-    changeEndpoint: (url) => client.changeEndpoint(url),
-    getQueueSize: () => client.queuedMessages,
-    clearOfflineQueue: () => client.clearOfflineQueue(),
-  }), [client, snap]);
+  return useMemo<UseWSEResult>(() => {
+    const stats = client.stats;
+    const diagnostics: WSEDiagnostics = {
+      state: snap.state, stats, activeTopics: snap.activeTopics, refusedTopics: snap.refusedTopics,
+      handlers: client.messageProcessor.getRegisteredTypes(), queuedMessages: client.queuedMessages,
+    };
+    return {
+      client,
+      connectionState: snap.state,
+      isConnected: snap.state === ConnectionState.CONNECTED,
+      activeTopics: snap.activeTopics,
+      refusedTopics: snap.refusedTopics,
+      connectionHealth: health(snap.state, snap.latency),
+      stats,
+      messageProcessor: client.messageProcessor,
+      subscribe: (topics, options) => { client.subscribe(topics, options).catch(() => undefined); },
+      unsubscribe: (topics) => { client.unsubscribe(topics).catch(() => undefined); },
+      sendMessage: (type, payload, options) => client.send(type, payload, options),
+      forceReconnect: () => client.reconnect(),
+      changeEndpoint: (url) => client.changeEndpoint(url),
+      sendBatch: (messages, options) => client.sendBatch(messages, options),
+      requestSnapshot: (topics) => client.send('sync_request', {
+        topics: topics ?? [...snap.activeTopics], include_snapshots: true, include_history: false, last_sequence: 0,
+      }),
+      setCompression: () => undefined,
+      diagnostics,
+      downloadDiagnostics: () => downloadJSON(`wse-diagnostics-${Date.now()}.json`, diagnostics),
+      debugHandlers: () => client.messageProcessor.getRegisteredTypes(),
+      getQueueSize: () => client.queuedMessages,
+      clearOfflineQueue: () => client.clearOfflineQueue(),
+    };
+  }, [client, snap]);
+}
+
+/** downloadJSON saves a value as a JSON file in a browser; elsewhere it does nothing. */
+function downloadJSON(name: string, value: unknown): void {
+  const doc = (globalThis as { document?: Document }).document;
+  if (!doc || typeof URL.createObjectURL !== 'function') return;
+  const url = URL.createObjectURL(new Blob([JSON.stringify(value, null, 2)], { type: 'application/json' }));
+  const a = doc.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  URL.revokeObjectURL(url);
 }
 
 /** Props of {@link WSEProvider}: the arguments of {@link useWSE}. */
