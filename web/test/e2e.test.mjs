@@ -87,12 +87,30 @@ describe('zero-config demo chat', { timeout: 120_000 }, () => {
     if (shots !== '') await bob.screenshot({ path: join(shots, 'demo-chat.png') });
   });
 
+  test('another room is separate', async () => {
+    const zed = await openChat(ctx, srv.demoURL + '?room=side&name=Zed');
+    await zed.locator('#room', { hasText: 'demo:side' }).waitFor();
+    await online(zed, 1);
+    await say(zed, 'side note');
+    await zed.locator('#messages li', { hasText: 'side note' }).waitFor();
+    await say(alice, 'lobby only');
+    await bob.locator('#messages li', { hasText: 'lobby only' }).waitFor();
+    assert.equal(await zed.locator('#messages li', { hasText: 'lobby only' }).count(), 0);
+    assert.equal(await alice.locator('#messages li', { hasText: 'side note' }).count(), 0);
+    await zed.close();
+  });
+
   test('the dashboard shows the connections and a message it published', async () => {
     const admin = await ctx.newPage();
     admin.setDefaultTimeout(TIMEOUT);
     await admin.setViewportSize({ width: 1280, height: 1400 });
     await admin.goto(srv.apiURL + '/admin');
-    const ids = await (await fetch(srv.apiURL + '/api/connections')).json();
+    // Alice and Bob (closed tabs may take a moment to be gone).
+    let ids;
+    for (const deadline = Date.now() + TIMEOUT; Date.now() < deadline; await admin.waitForTimeout(100)) {
+      ids = await (await fetch(srv.apiURL + '/api/connections')).json();
+      if (ids.count === 2) break;
+    }
     assert.equal(ids.count, 2);
     for (const id of ids.connections) await admin.locator(`#conn-rows code[title="${id}"]`).waitFor();
     await admin.locator('#topic-rows tr', { hasText: 'demo:lobby' }).locator('td', { hasText: /^2$/ }).waitFor();
