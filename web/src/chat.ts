@@ -166,7 +166,10 @@ byId<HTMLFormElement>('send-form').addEventListener('submit', (ev) => {
 });
 nameInput.addEventListener('change', () => {
   sessionStorage.setItem(NAME_KEY, myName());
+  // demo_name updates the presence now; subscribing again with the new data
+  // makes the client rejoin with it after a reconnect.
   client.send('demo_name', { name: myName() }, { noQueue: true });
+  void join();
 });
 toggle.addEventListener('click', () => {
   offline = !offline;

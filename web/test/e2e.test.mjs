@@ -67,9 +67,16 @@ describe('zero-config demo chat', { timeout: 120_000 }, () => {
     await carol.fill('#name', 'Carol');
     await carol.dispatchEvent('#name', 'change');
     await alice.locator('#online li', { hasText: 'Carol' }).waitFor();
+    // The new name survives a reconnect.
+    await carol.click('#toggle');
+    await carol.locator('#status', { hasText: 'disconnected' }).waitFor();
+    await online(alice, 2);
+    await carol.click('#toggle');
+    await online(alice, 3);
+    await alice.locator('#online li', { hasText: 'Carol' }).waitFor();
     await carol.close();
     await online(alice, 2);
-    await alice.locator('#messages li.system', { hasText: 'left' }).waitFor();
+    await alice.locator('#messages li.system', { hasText: 'Carol left' }).nth(1).waitFor();
   });
 
   test('a message missed while offline arrives after reconnecting', async () => {
