@@ -90,3 +90,21 @@ describe('inflate', () => {
     expect((await inflate(z, 1 << 20)).byteLength).toBe(1 << 20);
   });
 });
+
+describe('decodeBinary on random input', () => {
+  it('decodes or rejects with an Error for 1000 random frames behind each prefix', async () => {
+    let seed = 99;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const prefixes = [[], [0x43, 0x3a], [0x4d, 0x3a], [0x7b], [0x78, 0x9c]];
+    for (let i = 0; i < 1000; i++) {
+      const body = Array.from({ length: Math.floor(rnd() * 48) }, () => Math.floor(rnd() * 256));
+      const frame = new Uint8Array([...prefixes[i % prefixes.length]!, ...body]);
+      try {
+        const d = await decodeBinary(frame, { maxSize: 1 << 16 });
+        expect(['text', 'message', 'binary']).toContain(d.kind);
+      } catch (err) {
+        expect(err).toBeInstanceOf(Error);
+      }
+    }
+  });
+});

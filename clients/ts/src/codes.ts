@@ -64,15 +64,25 @@ export function closeAction(code: number): CloseAction {
 
 /** Error codes of `error` messages (PROTOCOL.md §9) and of refused subscriptions. */
 export const ErrorCode = {
+  /** No token came (cookie, header or first message); closed with 4401 next. */
   AuthRequired: 'AUTH_REQUIRED',
+  /** The token was invalid or expired; closed with 4401 next. */
   AuthFailed: 'AUTH_FAILED',
+  /** The client sent faster than its rate limit; the message was dropped (`retry_after`). */
   RateLimited: 'RATE_LIMITED',
+  /** A message was larger than the server's limit; closed with 1009 next. */
   MessageTooLarge: 'MESSAGE_TOO_LARGE',
+  /** A message could not be read (bad JSON, undecryptable `E:` frame, bad presence data). */
   InvalidMessage: 'INVALID_MESSAGE',
+  /** A topic name was empty, too long or had control characters. */
   InvalidTopic: 'INVALID_TOPIC',
+  /** The topic ACL refused a topic, or the application refused the client (4403). */
   Forbidden: 'FORBIDDEN',
+  /** A subscription or presence limit was reached. */
   Limit: 'LIMIT',
+  /** The encryption key was not a valid P-256 point, or the server could not encrypt. */
   KeyExchangeFailed: 'KEY_EXCHANGE_FAILED',
+  /** The server failed. */
   ServerError: 'SERVER_ERROR',
 } as const;
 

@@ -44,3 +44,20 @@ describe('decodeMsgpack', () => {
     expect(() => decodeMsgpack(ok)).not.toThrow();
   });
 });
+
+describe('decodeMsgpack on random input', () => {
+  it('returns or throws an Error, never anything else, for 5000 random frames', () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (let i = 0; i < 5000; i++) {
+      const b = new Uint8Array(Math.floor(rnd() * 64));
+      for (let j = 0; j < b.length; j++) b[j] = Math.floor(rnd() * 256);
+      try {
+        decodeMsgpack(b);
+      } catch (err) {
+        expect(err).toBeInstanceOf(Error);
+        expect((err as Error).message).toMatch(/^msgpack: /);
+      }
+    }
+  });
+});

@@ -44,7 +44,9 @@ export class TopicPresence {
   /** subscribe adds a change listener and returns the function that removes it. */
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    return () => {
+      this.listeners.delete(fn);
+    };
   }
 
   /** apply takes one presence message's action; it returns the change, or null when nothing changed. */

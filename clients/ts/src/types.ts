@@ -152,12 +152,19 @@ export interface ConnectionStats {
 
 /** What `server_ready` told about the server. */
 export interface ServerFeatures {
+  /** The server compresses large `send_event` frames (`C:`). */
   compression?: boolean;
+  /** The server stamps publications and replays missed ones (`--recovery`). */
   recovery?: boolean;
+  /** The server tracks presence (`--presence`). */
   presence?: boolean;
+  /** The server is part of a cluster. */
   cluster?: boolean;
+  /** End-to-end encryption can be negotiated. */
   encryption?: boolean;
+  /** `format=msgpack` is understood. */
   msgpack?: boolean;
+  /** Features of other servers. */
   [key: string]: unknown;
 }
 

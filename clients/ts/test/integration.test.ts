@@ -233,6 +233,22 @@ describe('WSEClient against wse-server', () => {
     }
   });
 
+  it('stops rather than continue in plaintext when the server cannot encrypt, unless told otherwise', async () => {
+    const srv = await startServer(['--encryption=false']);
+    const strict = client(srv, { encryption: true });
+    const errors: string[] = [];
+    strict.on('error', (e) => errors.push(e.code));
+    strict.connect();
+    await waitFor('error state', () => strict.state === ConnectionState.ERROR);
+    expect(errors).toContain('KEY_EXCHANGE_FAILED');
+    expect(strict.stats.connects).toBe(0);
+
+    const lax = client(srv, { encryption: true, requireEncryption: false });
+    lax.connect();
+    await waitFor('connected in plaintext', () => lax.state === ConnectionState.CONNECTED);
+    expect(lax.stats.encrypted).toBe(false);
+  });
+
   it('inflates C: frames and decodes MessagePack frames', async () => {
     const srv = await startServer(['--compression-threshold', '256']);
     const c = client(srv);

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { createContext, createElement, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { WSEClient, type MissedData, type SendOptions } from '../client.js';
 import type { MessageProcessor } from '../message_processor.js';
 import type { PresenceMember, TopicPresence } from '../presence.js';
@@ -325,11 +325,9 @@ export function usePresence(topic: string, options: UsePresenceOptions = {}): Us
     retain(client, [topic], { presence: data });
     return () => release(client, [topic]);
   }, [client, topic, dataKey]);
-  const members = useSyncExternalStore(
-    (fn) => tp.subscribe(fn),
-    () => tp.snapshot(),
-    () => tp.snapshot(),
-  );
+  const subscribe = useCallback((fn: () => void) => tp.subscribe(fn), [tp]);
+  const snapshot = useCallback(() => tp.snapshot(), [tp]);
+  const members = useSyncExternalStore(subscribe, snapshot, snapshot);
   return { members, count: members.length, presence: tp };
 }
 
