@@ -1,7 +1,9 @@
 // Receive throughput of one Node process through WSEClient (recovery on:
 // every message is stamped, checked for duplicates and gaps, parsed and
-// dispatched to a handler), against a bare `ws` client that only parses the
-// JSON, in the same run and against the same Go feed (bench/feed).
+// dispatched to a handler; and once more with end-to-end encryption, every
+// frame opened with Web Crypto), against a bare `ws` client that only
+// parses the JSON, in the same run and against the same Go feed
+// (bench/feed).
 //
 //   node bench/throughput.mjs [messages=300000] [rounds=3]
 //
@@ -71,10 +73,10 @@ function rawRound() {
   });
 }
 
-/** wse: WSEClient with recovery, a handler per message type. */
-function wseRound() {
+/** wse: WSEClient with recovery, a handler per message type; `encryption` seals every frame (E2E). */
+function wseRound(encryption = false) {
   return new Promise((done) => {
-    const c = new WSEClient({ endpoints: [url], WebSocket });
+    const c = new WSEClient({ endpoints: [url], WebSocket, encryption });
     let n = 0, t0 = 0, c0;
     const timer = deadline('WSEClient round');
     c.messageProcessor.registerHandler('tick', () => {
@@ -97,11 +99,12 @@ function wseRound() {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const raw = [], wse = [];
+const raw = [], wse = [], e2e = [];
 const load0 = loadavg()[0];
 for (let r = 0; r < ROUNDS; r++) {
   raw.push(await rawRound());
   wse.push(await wseRound());
+  e2e.push(await wseRound(true));
 }
 feed.kill();
 rmSync(dir, { recursive: true, force: true });
@@ -118,3 +121,4 @@ console.log('| receiver | messages/s (median, wall) | rounds | CPU µs/message (
 console.log('|---|---|---|---|---|---|');
 console.log(row('bare `ws` + JSON.parse', raw, raw));
 console.log(row('WSEClient (recovery on)', wse, raw));
+console.log(row('WSEClient (recovery on, E2E encrypted)', e2e, raw));

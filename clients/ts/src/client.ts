@@ -658,7 +658,15 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       this.drop(ClientCloseCode.Overloaded, 'client overloaded');
       return;
     }
-    this.track(this.chain.then(() => (g === this.gen ? this.handleFrame(data) : undefined)), size);
+    // Start opening a sealed frame now, so that Web Crypto works on several
+    // frames at once; they are still handled one by one, in order.
+    let opened: Promise<Uint8Array> | undefined;
+    const s = this.session;
+    if (s && typeof data !== 'string' && data.length > 2 && data[0] === 0x45 && data[1] === 0x3a) {
+      opened = s.open(data);
+      opened.catch(() => undefined); // reported when its turn comes
+    }
+    this.track(this.chain.then(() => (g === this.gen ? this.handleFrame(data, opened) : undefined)), size);
   }
 
   /** track makes later frames wait for p, so frames are handled in arrival order; size is what p holds. */
@@ -675,14 +683,15 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       });
   }
 
-  private async handleFrame(data: string | Uint8Array): Promise<void> {
+  /** handleFrame decodes and handles one queued frame; `opened` is its decryption when it was started on arrival. */
+  private async handleFrame(data: string | Uint8Array, opened?: Promise<Uint8Array>): Promise<void> {
     if (typeof data === 'string') return this.handleText(data);
     const s = this.session;
     let d: DecodedFrame;
     try {
       d = await decodeBinary(data, {
         maxSize: this.config.maxMessageSize ?? DEFAULTS.maxMessageSize,
-        decrypt: s ? (f) => s.open(f) : undefined,
+        decrypt: opened ? () => opened : s ? (f) => s.open(f) : undefined,
       });
     } catch (err) {
       this.decodeError(err);

@@ -25,12 +25,6 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: any[]) => v
     this.listeners.get(event)?.delete(fn);
   }
 
-  /** has reports whether an event has listeners. */
-  protected has<K extends keyof Events>(event: K): boolean {
-    const set = this.listeners.get(event);
-    return set !== undefined && set.size > 0;
-  }
-
   /** emit calls the event's listeners with args; errors are reported with reportError (or console.error) and do not propagate. */
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
     const set = this.listeners.get(event);

@@ -54,14 +54,14 @@ describe('WSEClient against wse-server', () => {
   });
 
   it('answers server pings, which keeps an otherwise silent connection open', async () => {
-    const srv = await startServer(['--ping-interval', '300ms', '--idle-timeout', '1s']);
+    const srv = await startServer(['--ping-interval', '400ms', '--idle-timeout', '2500ms']);
     const c = client(srv, { heartbeatInterval: 60_000 });
     const closes: number[] = [];
     c.on('close', (e) => closes.push(e.code));
     c.connect();
     await waitFor('connected', () => c.state === ConnectionState.CONNECTED);
-    const deadline = Date.now() + 3000;
-    await waitFor('3 s of pings', () => Date.now() > deadline || closes.length > 0, 10_000);
+    const deadline = Date.now() + 4000;
+    await waitFor('4 s of pings', () => Date.now() > deadline || closes.length > 0, 10_000);
     expect(closes).toEqual([]);
     expect(c.stats.connects).toBe(1);
   });
@@ -142,7 +142,7 @@ describe('WSEClient against wse-server', () => {
     await waitFor('offset 1', () => offsets.length === 1);
     await call(srv, '/api/disconnect', { conn_id: c.connectionId, code: 4300 });
     await waitFor('away', () => c.state === ConnectionState.RECONNECTING);
-    for (let i = 0; i < 40; i++) await call(srv, '/api/publish', { topic: 'feed', data: { t: 'tick', p: {} } });
+    await Promise.all(Array.from({ length: 40 }, () => call(srv, '/api/publish', { topic: 'feed', data: { t: 'tick', p: {} } })));
     await waitFor('back', () => c.state === ConnectionState.CONNECTED && c.subscription('feed')?.state === 'subscribed');
     expect(missed.length).toBe(1);
     expect(missed[0]!.from.offset).toBe(1);

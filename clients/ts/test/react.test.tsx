@@ -134,3 +134,20 @@ it('runs on the React major this project aliases', async () => {
   expect(['18', '19']).toContain(version.split('.')[0]);
   console.log(`React ${version}`);
 });
+
+it('hooks outside a WSEContext provider use the client of the useWSE rendered above them, also in StrictMode', async () => {
+  const srv = await startServer(['--recovery', '--client-subscriptions', 'any']);
+  function Lines() {
+    const [lines, setLines] = useState<string[]>([]);
+    useTopic('news', (m: WSEMessage) => setLines((l) => [...l, m.p.text]));
+    return <span data-testid="news">{lines.join('|')}</span>;
+  }
+  function App() {
+    useWSE('cookie', [], { endpoints: [srv.ws], WebSocket: WebSocket as any });
+    return <Lines />;
+  }
+  render(<StrictMode><App /></StrictMode>);
+  await until(async () => expect((await call(srv, '/api/topics/news')).subscribers).toBe(1));
+  await call(srv, '/api/publish', { topic: 'news', data: { t: 'headline', p: { text: 'hello' } } });
+  await until(() => expect(screen.getByTestId('news').textContent).toBe('hello'));
+});

@@ -190,9 +190,12 @@ export function useWSE(token?: string, initialTopics?: string[], config?: UseWSE
       refreshAuthToken: () => cfgRef.current?.refreshAuthToken?.(),
     });
     registerHandlers?.(made.messageProcessor);
-    defaultClient = made;
     return made;
   });
+  // Set while rendering (not in the initializer, which StrictMode runs twice
+  // and whose second result React drops), so that children rendered after
+  // this component see the client React keeps.
+  defaultClient = client;
 
   const endpointsKey = (config?.endpoints ?? []).join('\n');
   useEffect(() => {
