@@ -108,6 +108,22 @@ describe('handshake', () => {
   });
 });
 
+describe('encryption failures', () => {
+  it('stops with KEY_EXCHANGE_FAILED when the server key is unusable', async () => {
+    const c = make({ encryption: true });
+    const errors: string[] = [];
+    c.on('error', (e) => errors.push(e.code));
+    c.connect();
+    const ws = FakeSocket.last!;
+    ws.open({ encryption: true });
+    await until(() => ws.types().includes('client_hello'));
+    ws.push({ c: 'WSE', t: 'server_hello', p: { encryption_public_key: 'AAAA' } });
+    await until(() => c.state === ConnectionState.ERROR);
+    expect(errors).toContain('KEY_EXCHANGE_FAILED');
+    expect(ws.types()).not.toContain('subscription_update');
+  });
+});
+
 describe('close-code policy', () => {
   const cases: [number, ConnectionState][] = [
     [1000, ConnectionState.DISCONNECTED],
@@ -236,10 +252,10 @@ describe('subscription replies', () => {
     await until(() => c.state === ConnectionState.CONNECTED);
     const first = c.subscribe(['a', 'b']);
     ws.push({ c: 'WSE', t: 'subscription_update', p: { action: 'subscribe', success: true, success_topics: ['a'], failed_topics: [{ topic: 'b', code: 'LIMIT' }] } });
-    expect(await first).toEqual({ granted: ['a'], refused: [{ topic: 'b', code: 'LIMIT' }] });
+    expect(await first).toEqual({ granted: ['a'], refused: [{ topic: 'b', code: 'LIMIT' }], pending: [] });
     const second = c.subscribe(['d']);
     ws.push({ c: 'WSE', t: 'subscription_update', p: { action: 'subscribe', success: true, success_topics: [], failed_topics: ['d'], failed_codes: { d: 'FORBIDDEN' } } });
-    expect(await second).toEqual({ granted: [], refused: [{ topic: 'd', code: 'FORBIDDEN' }] });
+    expect(await second).toEqual({ granted: [], refused: [{ topic: 'd', code: 'FORBIDDEN' }], pending: [] });
     expect(c.getSnapshot().activeTopics).toEqual(['a']);
     expect(c.getSnapshot().refusedTopics).toEqual([{ topic: 'b', code: 'LIMIT' }, { topic: 'd', code: 'FORBIDDEN' }]);
   });
@@ -263,7 +279,7 @@ describe('subscription replies', () => {
     expect(req.p).toEqual({ action: 'subscribe', topics: ['a'], recover: true, recovery: { a: { epoch: 'e1', offset: 5 } } });
   });
 
-  it('rejects pending subscriptions when disconnected for good', async () => {
+  it('answers waiting subscriptions with pending when stopped for good, and on timeout', async () => {
     const c = make();
     c.connect();
     FakeSocket.last!.open();
@@ -271,6 +287,13 @@ describe('subscription replies', () => {
     const p = c.subscribe(['a']);
     await tick();
     FakeSocket.last!.serverClose(4403);
-    await expect(p).rejects.toThrow();
+    expect(await p).toEqual({ granted: [], refused: [], pending: ['a'] });
+
+    const slow = make({ subscribeTimeout: 20 });
+    slow.connect();
+    FakeSocket.last!.open();
+    await until(() => slow.state === ConnectionState.CONNECTED);
+    expect(await slow.subscribe(['b'])).toEqual({ granted: [], refused: [], pending: ['b'] });
+    expect(slow.subscription('b')?.wanted).toBe(true); // still requested
   });
 });

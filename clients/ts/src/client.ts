@@ -132,9 +132,16 @@ export interface SendOptions {
   priority?: number;
 }
 
+/** The server's verdict on one topic of a request, or 'pending' when none came. */
+interface Verdict {
+  topic: string;
+  status: 'granted' | 'refused' | 'pending';
+  code: string;
+}
+
 interface Waiter {
   unsubscribe: boolean;
-  done: (granted: boolean, code: string) => void;
+  done: (status: Verdict['status'], code: string) => void;
 }
 
 function randomId(): string {
@@ -290,7 +297,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     this.open();
   };
 
-  /** disconnect closes the connection for good (code 1000) and stops reconnecting. Pending subscribe calls are rejected. */
+  /** disconnect closes the connection for good (code 1000) and stops reconnecting. Waiting subscribe calls resolve with their topics `pending`. */
   disconnect(): void {
     this.stopped = true;
     this.clearReconnect();
@@ -301,7 +308,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       t.detach();
       t.close(CloseCode.Normal, 'client disconnect');
     }
-    this.rejectWaiters(new WSEError('CLOSED', 'wse: client disconnected'));
+    this.settleWaiters();
     this.setState(ConnectionState.DISCONNECTED);
   }
 
@@ -350,9 +357,9 @@ export class WSEClient extends Emitter<WSEClientEvents> {
    * subscribe asks the server for topics and resolves with what it granted
    * and refused. The topics stay wanted across reconnects (with recovery
    * from their last position) until unsubscribed; called while disconnected,
-   * the request goes out on the next connection. It rejects only when no
-   * reply came within `subscribeTimeout` (the topics stay requested) or the
-   * client was disconnected for good.
+   * the request goes out on the next connection. Topics without a reply
+   * within `subscribeTimeout`, or when the client stopped, are listed in
+   * `pending` (and stay requested). It never rejects.
    */
   subscribe(topics: string[], options: SubscribeOptions = {}): Promise<SubscribeResult> {
     const list = [...new Set(topics)].filter((t) => typeof t === 'string' && t.length > 0);
@@ -365,10 +372,11 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       return sub;
     });
     const result = this.waitAll(list, false).then((rs) => {
-      const out: SubscribeResult = { granted: [], refused: [] };
+      const out: SubscribeResult = { granted: [], refused: [], pending: [] };
       for (const r of rs) {
-        if (r.granted) out.granted.push(r.topic);
-        else out.refused.push({ topic: r.topic, code: r.code });
+        if (r.status === 'granted') out.granted.push(r.topic);
+        else if (r.status === 'refused') out.refused.push({ topic: r.topic, code: r.code });
+        else out.pending.push(r.topic);
       }
       return out;
     });
@@ -389,9 +397,12 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     if (!this.ready) {
       for (const t of list) this.subs.get(t)?.forget();
       this.changed();
-      return Promise.resolve({ unsubscribed: list });
+      return Promise.resolve({ unsubscribed: list, pending: [] });
     }
-    const result = this.waitAll(list, true).then((rs) => ({ unsubscribed: rs.map((r) => r.topic) }));
+    const result = this.waitAll(list, true).then((rs) => ({
+      unsubscribed: rs.filter((r) => r.status !== 'pending').map((r) => r.topic),
+      pending: rs.filter((r) => r.status === 'pending').map((r) => r.topic),
+    }));
     this.write(JSON.stringify({ c: 'WSE', t: 'subscription_update', p: { action: 'unsubscribe', topics: list }, v: 1 }));
     return result;
   }
@@ -627,7 +638,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     this.clearReconnect();
     globalThis.removeEventListener?.('online', this.onOnline);
     if (err) this.emit('error', err);
-    this.rejectWaiters(err ?? new WSEError('CLOSED', 'wse: connection closed by the server'));
+    this.settleWaiters();
     this.setState(err ? ConnectionState.ERROR : ConnectionState.DISCONNECTED);
   }
 
@@ -798,9 +809,17 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       features: { compression: true, encryption: false, batching: false, recovery: this.recoverable },
     };
     if (this.config.encryption) {
+      let kx: KeyExchange | undefined;
+      let why = 'the server does not offer encryption';
       if (this._features.encryption) {
-        const kx = await KeyExchange.create();
-        if (g !== this.gen) return;
+        try {
+          kx = await KeyExchange.create();
+        } catch (err) {
+          why = (err as Error)?.message ?? String(err); // no Web Crypto here (an insecure page)
+        }
+      }
+      if (g !== this.gen) return;
+      if (kx) {
         this.kx = kx;
         hello.features = { ...(hello.features as object), encryption: true };
         hello.encryption_public_key = kx.publicKey;
@@ -808,7 +827,7 @@ export class WSEClient extends Emitter<WSEClientEvents> {
         return; // ready once server_hello brings the server's key
       }
       if (this.config.requireEncryption ?? true) {
-        this.failEncryption('wse: the server does not offer encryption');
+        this.failEncryption(why.startsWith('wse: ') ? why : `wse: ${why}`);
         return;
       }
     }
@@ -827,7 +846,13 @@ export class WSEClient extends Emitter<WSEClientEvents> {
       return;
     }
     const g = this.gen;
-    const session = await kx.complete(key);
+    let session: E2ESession;
+    try {
+      session = await kx.complete(key);
+    } catch (err) {
+      if (g === this.gen) this.failEncryption(`wse: cannot use the server's encryption key: ${(err as Error)?.message ?? err}`);
+      return;
+    }
     if (g !== this.gen) return;
     this.session = session;
     this._stats.encrypted = true;
@@ -1011,21 +1036,25 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     this.changed();
   }
 
-  private waitAll(topics: string[], unsubscribe: boolean): Promise<{ topic: string; granted: boolean; code: string }[]> {
+  /**
+   * waitAll waits for the server's verdict on each topic: 'granted',
+   * 'refused' (with a code) or, when no reply came within subscribeTimeout
+   * or the client stopped, 'pending'. It never rejects.
+   */
+  private waitAll(topics: string[], unsubscribe: boolean): Promise<Verdict[]> {
     const timeout = this.config.subscribeTimeout ?? DEFAULTS.subscribeTimeout;
-    return Promise.all(topics.map((topic) => new Promise<{ topic: string; granted: boolean; code: string }>((resolve, reject) => {
+    return Promise.all(topics.map((topic) => new Promise<Verdict>((resolve) => {
       const w: Waiter = {
         unsubscribe,
-        done: (granted, code) => {
+        done: (status, code) => {
           clearTimeout(timer);
-          if (code === 'CLOSED' || code === 'ERROR') reject(new WSEError(code, `wse: ${topic}: client stopped`));
-          else resolve({ topic, granted, code });
+          resolve({ topic, status, code });
         },
       };
       const timer = setTimeout(() => {
         const list = this.waiters.get(topic);
         if (list) this.waiters.set(topic, list.filter((x) => x !== w));
-        reject(new WSEError('TIMEOUT', `wse: no reply for ${topic} within ${timeout} ms (still requested)`));
+        resolve({ topic, status: 'pending', code: '' });
       }, timeout);
       const list = this.waiters.get(topic);
       if (list) list.push(w);
@@ -1038,17 +1067,18 @@ export class WSEClient extends Emitter<WSEClientEvents> {
     if (!list) return;
     const keep: Waiter[] = [];
     for (const w of list) {
-      if (w.unsubscribe === unsubscribe) w.done(granted, code);
+      if (w.unsubscribe === unsubscribe) w.done(granted ? 'granted' : 'refused', code);
       else keep.push(w);
     }
     if (keep.length > 0) this.waiters.set(topic, keep);
     else this.waiters.delete(topic);
   }
 
-  private rejectWaiters(err: WSEError): void {
+  /** settleWaiters answers every waiting call with 'pending': the client stopped. */
+  private settleWaiters(): void {
     const all = [...this.waiters.values()].flat();
     this.waiters.clear();
-    for (const w of all) w.done(false, err.code === 'CLOSED' ? 'CLOSED' : 'ERROR');
+    for (const w of all) w.done('pending', '');
   }
 
   // ---- outbound -------------------------------------------------------------

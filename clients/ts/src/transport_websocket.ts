@@ -32,6 +32,8 @@ export interface Transport {
 
 const OPEN = 1;
 
+const ignore = (): void => undefined;
+
 /** The EventEmitter side of the `ws` package's WebSocket, used when present. */
 interface NodeWebSocket {
   on(event: 'message', fn: (data: Uint8Array, isBinary: boolean) => void): unknown;
@@ -56,7 +58,10 @@ export function openWebSocket(url: string, ctor: WebSocketConstructor, options: 
   };
   const detach = () => {
     live = false;
-    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    // Keep an error listener: closing a socket that is still connecting
+    // makes the `ws` package emit an error, which would otherwise be thrown.
+    ws.onerror = ignore;
     if (native) emitter.off!('message', onNative);
   };
   if (native) {
@@ -73,7 +78,7 @@ export function openWebSocket(url: string, ctor: WebSocketConstructor, options: 
     };
   }
   ws.onopen = () => { if (live) h.open(); };
-  ws.onerror = () => undefined; // a close event follows every error
+  ws.onerror = ignore; // a close event follows every error
   ws.onclose = (ev) => {
     if (!live) return;
     detach();

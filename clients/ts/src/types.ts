@@ -71,12 +71,16 @@ export interface SubscribeResult {
   granted: string[];
   /** Topics the server refused, with reasons. */
   refused: RefusedTopic[];
+  /** Topics without a reply yet (timeout, or the client stopped); they stay requested unless stopped for good. */
+  pending: string[];
 }
 
 /** What an `unsubscribe` call resolves to. */
 export interface UnsubscribeResult {
   /** Topics left. */
   unsubscribed: string[];
+  /** Topics without a confirmation (timeout, or the client stopped). */
+  pending: string[];
 }
 
 /** Options of one `subscribe` call. */

@@ -14,7 +14,7 @@ describe('WSEClient against wse-server', () => {
     const chat = collect(c, 'chat_message');
     c.connect();
     const res = await c.subscribe(['chat:lobby', 'secret']);
-    expect(res).toEqual({ granted: ['chat:lobby'], refused: [{ topic: 'secret', code: 'FORBIDDEN' }] });
+    expect(res).toEqual({ granted: ['chat:lobby'], refused: [{ topic: 'secret', code: 'FORBIDDEN' }], pending: [] });
     expect(c.state).toBe(ConnectionState.CONNECTED);
     expect(c.getSnapshot().activeTopics).toEqual(['chat:lobby']);
 
@@ -38,7 +38,7 @@ describe('WSEClient against wse-server', () => {
     expect(seen.map((m) => [m.t, m.p])).toEqual([['chat', { text: 'hi' }], ['a', { i: 1 }], ['b', { i: 2 }]]);
     expect(seen[0].cid).toBe('c-1');
 
-    expect(await c.unsubscribe(['chat:lobby'])).toEqual({ unsubscribed: ['chat:lobby'] });
+    expect(await c.unsubscribe(['chat:lobby'])).toEqual({ unsubscribed: ['chat:lobby'], pending: [] });
     expect(c.getSnapshot().activeTopics).toEqual([]);
   });
 
@@ -187,6 +187,19 @@ describe('WSEClient against wse-server', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(c.stats.connects).toBe(1);
     expect(c.stats.reconnectAttempts).toBe(0);
+  });
+
+  it('disconnects and reconnects cleanly while a socket is still connecting', async () => {
+    const srv = await startServer();
+    const c = client(srv);
+    c.connect();
+    c.reconnect(); // drops the connecting socket
+    c.disconnect();
+    c.connect();
+    await waitFor('connected', () => c.state === ConnectionState.CONNECTED);
+    c.disconnect();
+    expect(c.state).toBe(ConnectionState.DISCONNECTED);
+    await new Promise((r) => setTimeout(r, 100)); // the dropped sockets' errors, if any, come now
   });
 
   it('fails over to the next endpoint', async () => {

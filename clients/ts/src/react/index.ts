@@ -70,7 +70,7 @@ export interface UseWSEResult {
   stats: ConnectionStats;
   /** Handlers by message type. */
   messageProcessor: MessageProcessor;
-  /** Subscribes to topics (kept across reconnects). The returned promise never rejects. */
+  /** Subscribes to topics (kept across reconnects). */
   subscribe: (topics: string[], options?: SubscribeOptions) => void;
   /** Leaves topics. */
   unsubscribe: (topics: string[]) => void;
@@ -142,7 +142,7 @@ function retain(client: WSEClient, topics: string[], options?: SubscribeOptions)
     m.set(t, n + 1);
     if (n === 0 || options?.presence) fresh.push(t);
   }
-  if (fresh.length > 0) client.subscribe(fresh, options).catch(() => undefined);
+  if (fresh.length > 0) void client.subscribe(fresh, options);
 }
 
 function release(client: WSEClient, topics: string[]): void {
@@ -158,7 +158,7 @@ function release(client: WSEClient, topics: string[]): void {
       m.set(t, n);
     }
   }
-  if (gone.length > 0) client.unsubscribe(gone).catch(() => undefined);
+  if (gone.length > 0) void client.unsubscribe(gone);
 }
 
 function health(state: ConnectionState, latency: number): ConnectionHealth {
@@ -187,7 +187,11 @@ export function useWSE(token?: string, initialTopics?: string[], config?: UseWSE
       endpoints: c.endpoints && c.endpoints.length > 0 ? c.endpoints : defaultEndpoints(),
       token,
       encryption: c.encryption ?? security?.encryptionEnabled ?? false,
-      refreshAuthToken: () => cfgRef.current?.refreshAuthToken?.(),
+      refreshAuthToken: () => {
+        const refresh = cfgRef.current?.refreshAuthToken;
+        if (!refresh) throw new Error('no refreshAuthToken in the config');
+        return refresh();
+      },
     });
     registerHandlers?.(made.messageProcessor);
     return made;
@@ -236,8 +240,8 @@ export function useWSE(token?: string, initialTopics?: string[], config?: UseWSE
       connectionHealth: health(snap.state, snap.latency),
       stats,
       messageProcessor: client.messageProcessor,
-      subscribe: (topics, options) => { client.subscribe(topics, options).catch(() => undefined); },
-      unsubscribe: (topics) => { client.unsubscribe(topics).catch(() => undefined); },
+      subscribe: (topics, options) => { void client.subscribe(topics, options); },
+      unsubscribe: (topics) => { void client.unsubscribe(topics); },
       sendMessage: (type, payload, options) => client.send(type, payload, options),
       forceReconnect: () => client.reconnect(),
       changeEndpoint: (url) => client.changeEndpoint(url),
