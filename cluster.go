@@ -40,6 +40,12 @@ type ClusterPeer struct {
 	Address      string    `json:"address"`
 	Capabilities uint32    `json:"capabilities"`
 	ConnectedAt  time.Time `json:"connected_at"`
+	// Inbound reports that the peer dialed this node; RTTMillis is the last
+	// measured link round trip (0 before the first pong); Queued the frames
+	// waiting in the link's send queue.
+	Inbound   bool    `json:"inbound"`
+	RTTMillis float64 `json:"rtt_ms"`
+	Queued    int     `json:"queued"`
 }
 
 // DLQEntry is a cluster message that could not be sent to a peer.
@@ -151,7 +157,8 @@ func (s *Server) ClusterInfo() []ClusterPeer {
 	peers := n.Peers()
 	out := make([]ClusterPeer, len(peers))
 	for i, p := range peers {
-		out[i] = ClusterPeer{ID: p.ID, Address: p.Address, Capabilities: p.Capabilities, ConnectedAt: p.ConnectedAt}
+		out[i] = ClusterPeer{ID: p.ID, Address: p.Address, Capabilities: p.Capabilities, ConnectedAt: p.ConnectedAt,
+			Inbound: p.Inbound, RTTMillis: float64(p.RTT) / float64(time.Millisecond), Queued: p.Queued}
 	}
 	return out
 }

@@ -82,6 +82,7 @@ func (s *Server) routes(mon *monitor.Monitor) http.Handler {
 	})
 	mux.HandleFunc("/api/events", monitor.Allow(http.MethodGet, s.pollEvents))
 	s.engineRoutes(mux)
+	mux.HandleFunc("/api/admin/snapshot", monitor.Allow(http.MethodGet, s.adminSnapshot))
 	if s.cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -89,7 +90,7 @@ func (s *Server) routes(mon *monitor.Monitor) http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	return s.authorize(mux)
+	return adminPages(s.authorize(mux))
 }
 
 // authorize requires "Authorization: Bearer <api key>" when a key is set,

@@ -130,6 +130,13 @@ type Config struct {
 	MaxInboundBufferBytes int64
 	// Demo serves the demo page at / on the WebSocket listener.
 	Demo bool
+	// Dev is development mode for the demo page: clients may subscribe to
+	// DemoTopics (added to ClientTopics under the acl policy), the server
+	// relays the demo chat's messages, and Load defaults Presence and
+	// Recovery to on. DevAuto reports that Load turned Dev on because the
+	// server was started with no configuration.
+	Dev     bool
+	DevAuto bool
 	// Pprof serves net/http/pprof at /debug/pprof/ on the control API.
 	Pprof bool
 	// LogLevel and LogFormat (text or json) configure Logger.
@@ -303,7 +310,7 @@ func (c Config) engineConfig() wse.Config {
 			AuthFirstMessage: c.AuthFirstMessage,
 		},
 		ClientSubscriptions:           wse.SubscriptionPolicy(c.ClientSubscriptions),
-		ClientTopics:                  c.ClientTopics,
+		ClientTopics:                  c.clientTopics(),
 		MaxSubscriptionsPerConnection: c.MaxSubscriptionsPerConnection,
 		MaxMessageSize:                c.MaxMessageSize,
 		DisableEncryption:             !c.Encryption,

@@ -194,6 +194,9 @@ func (s *Server) handleEvent(ev wse.Event) {
 	if s.hooks != nil {
 		s.hooks.Observe(ev)
 	}
+	if s.cfg.Dev && ev.Type == wse.EventMessage {
+		s.relayDemoChat(ev)
+	}
 	s.events.push(toAPIEvent(ev), int64(ev.Size))
 }
 

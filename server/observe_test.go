@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -91,17 +92,22 @@ func TestMetricsExportLatencyTopTopicsRecoveryAndBuildInfo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	resp, err := httpClient.Get("http://" + srv.APIAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	text, _ := io.ReadAll(resp.Body)
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(strings.NewReader(string(text)))
-	if err != nil {
-		t.Fatalf("metrics do not parse: %v", err)
-	}
+	// The handshake is observed just after server_ready is queued, so the
+	// client may see server_ready first: poll until the observation lands.
+	var fams map[string]*dto.MetricFamily
+	waitFor(t, "the handshake observed", func() bool {
+		resp, err := httpClient.Get("http://" + srv.APIAddr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		text, _ := io.ReadAll(resp.Body)
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		if fams, err = parser.TextToMetricFamilies(strings.NewReader(string(text))); err != nil {
+			t.Fatalf("metrics do not parse: %v", err)
+		}
+		return fams["wse_handshake_duration_seconds"].GetMetric()[0].GetHistogram().GetSampleCount() > 0
+	})
 	for _, name := range []string{"wse_recoveries_total", "wse_recovered_total", "wse_replayed_messages_total", "wse_recovery_evictions_total"} {
 		if _, ok := fams[name]; !ok {
 			t.Errorf("series %s missing", name)

@@ -43,6 +43,7 @@ var apiOperations = []apiOperation{
 	{method: "GET", path: "/api/events", summary: "Long-poll connection events", response: "{events}", query: []apiField{
 		{"max", "integer", false, "most events returned (1-10000, default 256)"},
 		{"timeout_ms", "integer", false, "wait for the first event (0-60000, default 0)"}}},
+	{method: "GET", path: "/api/admin/snapshot", summary: "Everything the admin dashboard shows", response: "{server, metrics, history, connections, topic_count, topics, presence, peers}"},
 	{method: "GET", path: "/api/openapi.json", summary: "This document", response: "OpenAPI 3.1"},
 	{method: "POST", path: "/api/publish", summary: "Publish to a topic, across the cluster", response: "{delivered} (local connections)", body: []apiField{
 		{"topic", "string", true, "topic"}, {"data", "any", true, "JSON object, array or string"},

@@ -47,6 +47,10 @@ type Server struct {
 	// stopPump ends the event pump; pumpDone is closed when it has.
 	stopPump chan struct{}
 	pumpDone chan struct{}
+	// rates is the admin dashboard's rate history, sampled by a goroutine
+	// that stopPump also ends; ratesDone is closed when it has.
+	rates     rateHistory
+	ratesDone chan struct{}
 	// apiCtx is the base context of API requests, cancelled on stop so that
 	// long polls end.
 	apiCtx    context.Context
@@ -108,7 +112,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	ecfg.Broker = broker
 	if cfg.Demo {
-		demo, err := demoHandler(cfg.Path, cfg.JWTCookieName)
+		demo, err := demoHandler(cfg.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -137,6 +141,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		stopPump: make(chan struct{}),
 		pumpDone: make(chan struct{}),
 	}
+	s.ratesDone = make(chan struct{})
 	s.apiCtx, s.apiCancel = context.WithCancel(context.Background())
 	mon, err := monitor.New(engine, monitor.Options{Extra: []monitor.ExtraMetric{
 		{Name: "wse_api_events_discarded_total", Help: "Events discarded from the /api/events buffer because nobody read them.", Type: monitor.Counter,
@@ -227,6 +232,13 @@ func (s *Server) Start() error {
 		s.pump(s.stopPump)
 	}()
 	s.startJWKS()
+	go func() {
+		defer close(s.ratesDone)
+		s.sampleRates(s.stopPump)
+	}()
+	if s.cfg.Dev && !isLoopback(net.JoinHostPort(s.cfg.Host, "0")) {
+		s.log.Warn("dev mode on a non-loopback host: any client reaching it may use the demo chat", "host", s.cfg.Host, "topics", DemoTopics)
+	}
 	s.log.Info("wse-server listening", "websocket", s.WebSocketURL(), "api", "http://"+ln.Addr().String(),
 		"cluster", s.engine.ClusterAddr(), "broker", s.cfg.Broker, "node", s.engine.NodeID(),
 		"auth", s.cfg.jwtEnabled(), "presence", s.cfg.Presence, "recovery", s.cfg.Recovery)
@@ -324,6 +336,7 @@ func (s *Server) finishStop() {
 		close(s.stopJWKS)
 		<-s.jwksDone
 	}
+	<-s.ratesDone
 	s.apiCancel()
 	ctx, cancel := context.WithTimeout(context.Background(), apiShutdownTimeout)
 	defer cancel()

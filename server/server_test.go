@@ -563,7 +563,7 @@ func TestDemoPageIsServedAtRoot(t *testing.T) {
 				t.Fatalf("GET %s = %d", tc.path, resp.StatusCode)
 			}
 			if tc.status == 200 {
-				for _, want := range []string{`const WSE_PATH = "/ws"`, "subscription_update", "server_ready"} {
+				for _, want := range []string{`data-ws-path="/ws"`, `src="/assets/chat.js"`} {
 					if !strings.Contains(string(body), want) {
 						t.Errorf("demo page lacks %q", want)
 					}

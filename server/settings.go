@@ -111,6 +111,7 @@ func Load(args []string, lookupEnv func(string) (string, bool)) (Config, error) 
 		return Config{}, err
 	}
 	sources := make(map[string]string, len(settings))
+	explicit := make(map[string]bool, len(settings))
 	for i, s := range settings {
 		value, source := s.def, ""
 		if v, ok := file[s.name]; ok {
@@ -125,6 +126,7 @@ func Load(args []string, lookupEnv func(string) (string, bool)) (Config, error) 
 		if source != "" {
 			sources[s.name] = source
 		}
+		explicit[s.name] = source != ""
 		if err := s.set(&c, value); err != nil {
 			if source == "" {
 				source = "default"
@@ -135,6 +137,7 @@ func Load(args []string, lookupEnv func(string) (string, bool)) (Config, error) 
 			return Config{}, invalid(s.name, "%q: %v (from %s)", value, err, source)
 		}
 	}
+	applyDev(&c, explicit)
 	return c, c.validate(sources)
 }
 
@@ -161,6 +164,35 @@ func LoadEnviron(args, environ []string) (Config, error) {
 type fileValue struct {
 	value string
 	line  int
+}
+
+// devNeutral are the settings that leave a server zero-config: they change
+// neither who may connect nor what clients may do.
+var devNeutral = []string{"port", "api-addr", "log-level", "log-format"}
+
+// applyDev turns dev mode on for a zero-config start (no config file, no
+// setting given but devNeutral ones, --dev not given either way), then
+// applies dev mode's defaults to the settings that were not given.
+func applyDev(c *Config, explicit map[string]bool) {
+	if !explicit["dev"] && c.ConfigFile == "" {
+		zero := true
+		for name, given := range explicit {
+			if given && !slices.Contains(devNeutral, name) {
+				zero = false
+				break
+			}
+		}
+		c.Dev, c.DevAuto = zero, zero
+	}
+	if !c.Dev {
+		return
+	}
+	if !explicit["presence"] {
+		c.Presence = true
+	}
+	if !explicit["recovery"] {
+		c.Recovery = true
+	}
 }
 
 // readConfigFile reads the YAML file into setting name → value text. Lists
@@ -714,6 +746,8 @@ var settings = []setting{
 		set: boolVal(func(c *Config) *bool { return &c.Pprof })},
 	{name: "demo", kind: "bool", def: "true", usage: "serve the demo page at / on the WebSocket port",
 		set: boolVal(func(c *Config) *bool { return &c.Demo })},
+	{name: "dev", kind: "bool", def: "false", usage: "development mode for the demo page: clients may subscribe to " + DemoTopics + ", the server relays the demo chat, presence and recovery default to on; on by itself when no setting is given but --port, --api-addr and --log-*",
+		set: boolVal(func(c *Config) *bool { return &c.Dev })},
 	{name: "log-level", kind: "debug|info|warn|error", def: "info", usage: "log level",
 		set: levelVal},
 	{name: "log-format", kind: "text|json", def: "text", usage: "log format",

@@ -36,6 +36,7 @@ const groupOther = "other"
 var settingGroups = map[string]string{
 	"config":                           "listener",
 	"host":                             "listener",
+	"dev":                              "listener",
 	"port":                             "listener",
 	"path":                             "listener",
 	"allowed-origins":                  "listener",

@@ -33,7 +33,9 @@ func writeFile(t *testing.T, content string) string {
 
 func TestLoadWithNothingGivesDesignDefaults(t *testing.T) {
 	t.Parallel()
-	c, err := Load(nil, envMap(nil))
+	// --dev=false: with no setting at all, Load turns on dev mode
+	// (TestLoadWithNoSettingsTurnsOnDevMode).
+	c, err := Load([]string{"--dev=false"}, envMap(nil))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

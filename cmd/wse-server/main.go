@@ -54,7 +54,8 @@ func run(args []string) int {
 	if cfg.Demo {
 		demo = fmt.Sprintf(", demo page http://%s/", srv.Addr())
 	}
-	fmt.Printf("wse-server: WebSocket %s%s, control API http://%s\n", srv.WebSocketURL(), demo, srv.APIAddr())
+	fmt.Printf("wse-server: WebSocket %s%s, dashboard http://%s/admin, control API http://%s\n", srv.WebSocketURL(), demo, srv.APIAddr(), srv.APIAddr())
+	fmt.Printf("wse-server: %s\n", cfg.PolicySummary())
 
 	sig := waitStop(signals, reload, srv, log)
 	log.Info("shutting down: draining connections", "signal", sig.String(), "timeout", cfg.DrainTimeout)
