@@ -13,16 +13,30 @@ type frameQueue struct {
 	off   int      // index of the first pending frame
 	head  int      // bytes of buf[off] already written
 	bytes int      // pending bytes, not counting the written part of buf[off]
-	// total, when set, is the engine-wide sum of pending bytes that every
-	// change of bytes is mirrored to (Config.MaxTotalQueueBytes).
-	total *atomic.Int64
+	// total, when set, is the engine-wide sum of pending bytes that bytes
+	// is mirrored to (Config.MaxTotalQueueBytes), in whole totalChunk
+	// steps: accounted is the part of bytes already added to it.
+	total     *atomic.Int64
+	accounted int
 }
+
+// totalChunk is the step in which a queue's pending bytes are mirrored to
+// the engine-wide total (a power of two). Mirroring every frame made the
+// shared counter's cache line bounce between the publisher and the
+// flushers: +20% per publication to 1,000 subscribers. In steps, a queue
+// of small frames touches it once per totalChunk bytes, and the total
+// undercounts by less than totalChunk per connection.
+const totalChunk = 4 << 10
 
 // charge adds n (possibly negative) to the pending bytes.
 func (q *frameQueue) charge(n int) {
 	q.bytes += n
-	if q.total != nil && n != 0 {
-		q.total.Add(int64(n))
+	if q.total == nil {
+		return
+	}
+	if acc := q.bytes &^ (totalChunk - 1); acc != q.accounted {
+		q.total.Add(int64(acc - q.accounted))
+		q.accounted = acc
 	}
 }
 
