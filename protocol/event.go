@@ -46,7 +46,7 @@ func Event(ev map[string]any, seq uint64, now time.Time) ([]byte, error) {
 	b = append(b, `{"c":"`...)
 	b = append(b, Category(t)...)
 	b = append(b, `","t":`...)
-	b = appendString(b, t)
+	b = AppendString(b, t)
 	b = append(b, `,"id":`...)
 	var err error
 	if id, ok := ev["id"]; ok && id != nil {
@@ -54,7 +54,7 @@ func Event(ev map[string]any, seq uint64, now time.Time) ([]byte, error) {
 			return nil, err
 		}
 	} else {
-		b = appendString(b, NewID())
+		b = AppendString(b, NewID())
 	}
 	b = append(b, `,"ts":`...)
 	if ts, ok := ev["ts"]; ok && ts != nil {
@@ -77,7 +77,7 @@ func Event(ev map[string]any, seq uint64, now time.Time) ([]byte, error) {
 			continue
 		}
 		b = append(b, ',')
-		b = appendString(b, k)
+		b = AppendString(b, k)
 		b = append(b, ':')
 		if b, err = appendValue(b, ev[k]); err != nil {
 			return nil, err

@@ -11,10 +11,12 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. Quotes, backslashes and control
+// AppendString appends s as a JSON string. Quotes, backslashes and control
 // characters are escaped; invalid UTF-8 becomes U+FFFD so that the output
-// is always valid JSON text. HTML characters are left as they are.
-func appendString(b []byte, s string) []byte {
+// is always valid JSON text. HTML characters are left as they are. It is
+// the writer of every string the engine puts on the wire, and of the
+// Python binding's event batches.
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -84,13 +84,13 @@ func appendFeatures(b []byte, f Features, batching bool) []byte {
 func ServerReady(connID, userID string, f Features, now time.Time) []byte {
 	b := make([]byte, 0, 384)
 	b = append(b, `{"c":"WSE","t":"server_ready","id":`...)
-	b = appendString(b, NewID())
+	b = AppendString(b, NewID())
 	b = append(b, `,"ts":`...)
 	b = appendTimestamp(b, now)
 	b = append(b, `,"p":{"message":"Connection established","details":{"version":1,"connection_id":`...)
-	b = appendString(b, connID)
+	b = AppendString(b, connID)
 	b = append(b, `,"user_id":`...)
-	b = appendString(b, userID)
+	b = AppendString(b, userID)
 	b = append(b, `,"server_time":`...)
 	b = appendTimestamp(b, now)
 	b = append(b, `,"features":`...)
@@ -122,7 +122,7 @@ func ServerHello(h HelloInfo) []byte {
 	}
 	b := make([]byte, 0, 512)
 	b = append(b, `{"c":"WSE","t":"server_hello","p":{"server_version":`...)
-	b = appendString(b, h.ServerVersion)
+	b = AppendString(b, h.ServerVersion)
 	b = append(b, `,"protocol_version":`...)
 	b = strconv.AppendInt(b, int64(version), 10)
 	b = append(b, `,"features":`...)
@@ -136,12 +136,12 @@ func ServerHello(h HelloInfo) []byte {
 	b = append(b, `},"ping_interval":`...)
 	b = strconv.AppendInt(b, h.PingInterval.Milliseconds(), 10)
 	b = append(b, `,"connection_id":`...)
-	b = appendString(b, h.ConnID)
+	b = AppendString(b, h.ConnID)
 	b = append(b, `,"server_time":`...)
 	b = appendTimestamp(b, h.Now)
 	if h.EncryptionPublicKey != "" {
 		b = append(b, `,"encryption_public_key":`...)
-		b = appendString(b, h.EncryptionPublicKey)
+		b = AppendString(b, h.EncryptionPublicKey)
 	}
 	return append(b, `},"v":1}`...)
 }
@@ -180,9 +180,9 @@ func Ping(now time.Time) []byte {
 func Error(code, message string, retryAfter float64, now time.Time) []byte {
 	b := make([]byte, 0, 128+len(message))
 	b = append(b, `{"c":"WSE","t":"error","p":{"code":`...)
-	b = appendString(b, code)
+	b = AppendString(b, code)
 	b = append(b, `,"message":`...)
-	b = appendString(b, message)
+	b = AppendString(b, message)
 	if retryAfter > 0 {
 		b = append(b, `,"retry_after":`...)
 		b = appendFloat(b, retryAfter)
@@ -217,11 +217,11 @@ func Presence(t, topic, userID string, data []byte) []byte {
 	}
 	b := make([]byte, 0, 96+len(topic)+len(userID)+len(data))
 	b = append(b, `{"c":"WSE","t":`...)
-	b = appendString(b, t)
+	b = AppendString(b, t)
 	b = append(b, `,"p":{"topic":`...)
-	b = appendString(b, topic)
+	b = AppendString(b, topic)
 	b = append(b, `,"user_id":`...)
-	b = appendString(b, userID)
+	b = AppendString(b, userID)
 	b = append(b, `,"data":`...)
 	b = append(b, data...)
 	return append(b, `},"v":1}`...)

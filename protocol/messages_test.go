@@ -251,14 +251,14 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{"", "plain", `q"b\s`, "\x00\x1f\t\n\r", "é€😀", "bad\xff\xfeutf8", "<&>"} {
 		var back string
-		if err := json.Unmarshal(appendString(nil, s), &back); err != nil {
-			t.Fatalf("appendString(%q) invalid: %v", s, err)
+		if err := json.Unmarshal(AppendString(nil, s), &back); err != nil {
+			t.Fatalf("AppendString(%q) invalid: %v", s, err)
 		}
 		var want string
 		enc, _ := json.Marshal(s)
 		_ = json.Unmarshal(enc, &want)
 		if back != want {
-			t.Errorf("appendString(%q) decodes to %q, want %q", s, back, want)
+			t.Errorf("AppendString(%q) decodes to %q, want %q", s, back, want)
 		}
 	}
 }

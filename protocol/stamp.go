@@ -15,9 +15,9 @@ func Stamp(text []byte, topic, epoch string, offset uint64) (out []byte, ok bool
 	out = make([]byte, 0, len(text)+len(`"tp":,"e":,"o":,`)+len(topic)+len(epoch)+24)
 	out = append(out, text[:info.open+1]...)
 	out = append(out, `"tp":`...)
-	out = appendString(out, topic)
+	out = AppendString(out, topic)
 	out = append(out, `,"e":`...)
-	out = appendString(out, epoch)
+	out = AppendString(out, epoch)
 	out = append(out, `,"o":`...)
 	out = strconv.AppendUint(out, offset, 10)
 	if !info.empty {

@@ -150,7 +150,7 @@ type SubscriptionReply struct {
 func (r SubscriptionReply) Frame() []byte {
 	b := make([]byte, 0, 128+32*(len(r.SuccessTopics)+len(r.Unsubscribed))+64*len(r.FailedTopics)+96*len(r.Recovery))
 	b = append(b, `{"c":"WSE","t":"subscription_update","p":{"action":`...)
-	b = appendString(b, r.Action)
+	b = AppendString(b, r.Action)
 	b = append(b, `,"success":`...)
 	b = appendBool(b, r.Success)
 	b = append(b, `,"success_topics":`...)
@@ -160,7 +160,7 @@ func (r SubscriptionReply) Frame() []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, f.Topic)
+		b = AppendString(b, f.Topic)
 	}
 	b = append(b, `],"failed_codes":{`...)
 	for i, f := range r.FailedTopics {
@@ -170,9 +170,9 @@ func (r SubscriptionReply) Frame() []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, f.Topic)
+		b = AppendString(b, f.Topic)
 		b = append(b, ':')
-		b = appendString(b, f.Code)
+		b = AppendString(b, f.Code)
 	}
 	b = append(b, '}')
 	if r.Action == "unsubscribe" {
@@ -181,7 +181,7 @@ func (r SubscriptionReply) Frame() []byte {
 	}
 	if r.QueueGroup != "" {
 		b = append(b, `,"queue_group":`...)
-		b = appendString(b, r.QueueGroup)
+		b = AppendString(b, r.QueueGroup)
 	}
 	if len(r.Recovery) > 0 {
 		b = append(b, `,"recovery":{`...)
@@ -195,9 +195,9 @@ func (r SubscriptionReply) Frame() []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, t)
+			b = AppendString(b, t)
 			b = append(b, `:{"epoch":`...)
-			b = appendString(b, res.Epoch)
+			b = AppendString(b, res.Epoch)
 			b = append(b, `,"offset":`...)
 			b = strconv.AppendUint(b, res.Offset, 10)
 			b = append(b, `,"recovered":`...)
@@ -241,7 +241,7 @@ func appendStrings(b []byte, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = AppendString(b, s)
 	}
 	return append(b, ']')
 }

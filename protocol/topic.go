@@ -16,7 +16,7 @@ func TagTopic(text []byte, topic string) (out []byte, ok bool) {
 	out = make([]byte, 0, len(text)+len(`"tp":,`)+len(topic)+2)
 	out = append(out, text[:info.open+1]...)
 	out = append(out, `"tp":`...)
-	out = appendString(out, topic)
+	out = AppendString(out, topic)
 	if !info.empty {
 		out = append(out, ',')
 	}

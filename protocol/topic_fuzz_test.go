@@ -28,7 +28,7 @@ func FuzzTagTopic(f *testing.F) {
 			t.Fatalf("TagTopic(%q) = %q, not valid JSON", text, out)
 		}
 		open := len(text) - len(trimmed)
-		tag := appendString([]byte(`"tp":`), topic)
+		tag := AppendString([]byte(`"tp":`), topic)
 		if !bytes.Equal(out[:open+1], text[:open+1]) || !bytes.HasPrefix(out[open+1:], tag) {
 			t.Fatalf("TagTopic(%q) = %q does not start with the tag", text, out)
 		}

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wse-go/wse"
+	"github.com/wse-go/wse/protocol"
 )
 
 // BatchHeaderSize is the size of the header of an encoded batch.
@@ -39,23 +39,23 @@ func EncodeBatch(buf []byte, events []wse.Event) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, string(ev.Type))
+		b = protocol.AppendString(b, string(ev.Type))
 		b = append(b, ',')
 		if ev.Type == wse.EventPresenceJoin || ev.Type == wse.EventPresenceLeave || ev.ConnID == "" {
 			b = append(b, "null"...)
 		} else {
-			b = appendString(b, ev.ConnID)
+			b = protocol.AppendString(b, ev.ConnID)
 		}
 		b = append(b, ',')
 		switch ev.Type {
 		case wse.EventConnect:
-			b = appendString(b, ev.Cookies)
+			b = protocol.AppendString(b, ev.Cookies)
 		case wse.EventAuthConnect:
-			b = appendString(b, ev.UserID)
+			b = protocol.AppendString(b, ev.UserID)
 		case wse.EventMessage:
 			b = appendValue(b, ev.Message)
 		case wse.EventRaw:
-			b = appendString(b, ev.Text)
+			b = protocol.AppendString(b, ev.Text)
 		case wse.EventBinary:
 			b = append(b, '[')
 			b = strconv.AppendInt(b, int64(len(blobs)), 10)
@@ -82,9 +82,9 @@ func appendPresence(b []byte, p *wse.PresenceChange) []byte {
 		return append(b, "null"...)
 	}
 	b = append(b, `{"topic":`...)
-	b = appendString(b, p.Topic)
+	b = protocol.AppendString(b, p.Topic)
 	b = append(b, `,"user_id":`...)
-	b = appendString(b, p.UserID)
+	b = protocol.AppendString(b, p.UserID)
 	b = append(b, `,"data":`...)
 	if len(p.Data) == 0 {
 		b = append(b, "null"...)
@@ -104,7 +104,7 @@ func appendValue(b []byte, v any) []byte {
 	case nil:
 		return append(b, "null"...)
 	case string:
-		return appendString(b, x)
+		return protocol.AppendString(b, x)
 	case float64:
 		return appendFloat(b, x)
 	case bool:
@@ -120,7 +120,7 @@ func appendValue(b []byte, v any) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = protocol.AppendString(b, k)
 			b = append(b, ':')
 			b = appendValue(b, x[k])
 		}
@@ -141,7 +141,7 @@ func appendValue(b []byte, v any) []byte {
 	case int:
 		return strconv.AppendInt(b, int64(x), 10)
 	case time.Time:
-		return appendString(b, x.UTC().Format(time.RFC3339Nano))
+		return protocol.AppendString(b, x.UTC().Format(time.RFC3339Nano))
 	}
 	j, err := json.Marshal(v)
 	if err != nil {
@@ -161,56 +161,4 @@ func appendFloat(b []byte, f float64) []byte {
 		return strconv.AppendFloat(b, f, 'e', -1, 64)
 	}
 	return strconv.AppendFloat(b, f, 'f', -1, 64)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// plain marks the ASCII bytes a JSON string holds as they are.
-var plain = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, s[start:i]...)
-				b = append(b, `\ufffd`...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		if plain[c] {
-			i++
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
