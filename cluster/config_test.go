@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/wse-go/wse/internal/testpki"
 )
 
 func TestNewRejectsInvalidConfig(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "cfg")
-	cert, key := ca.issue("n")
+	ca := testpki.NewCA(t, "cfg")
+	cert, key := ca.IssueFiles("n")
 	bad := filepath.Join(t.TempDir(), "bad.pem")
 	if err := os.WriteFile(bad, []byte("not a pem"), 0o600); err != nil {
 		t.Fatal(err)
@@ -28,11 +30,11 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"bad peer", func(c *Config) { c.Peers = []string{"nope"} }},
 		{"bad seed", func(c *Config) { c.Seeds = []string{"1.2.3.4:99999"} }},
 		{"bad advertise", func(c *Config) { c.AdvertiseAddr = "x" }},
-		{"half TLS", func(c *Config) { c.TLSCA = ca.file }},
-		{"TLS without key", func(c *Config) { c.TLSCA, c.TLSCert = ca.file, cert }},
+		{"half TLS", func(c *Config) { c.TLSCA = ca.File() }},
+		{"TLS without key", func(c *Config) { c.TLSCA, c.TLSCert = ca.File(), cert }},
 		{"CA not PEM", func(c *Config) { c.TLSCA, c.TLSCert, c.TLSKey = bad, cert, key }},
 		{"CA missing", func(c *Config) { c.TLSCA, c.TLSCert, c.TLSKey = bad+"x", cert, key }},
-		{"key mismatch", func(c *Config) { c.TLSCA, c.TLSCert, c.TLSKey = ca.file, cert, bad }},
+		{"key mismatch", func(c *Config) { c.TLSCA, c.TLSCert, c.TLSKey = ca.File(), cert, bad }},
 		{"heartbeat not below dead", func(c *Config) { c.Heartbeat, c.DeadAfter = time.Second, time.Second }},
 		{"negative duration", func(c *Config) { c.DeadAfter = -1 }},
 		{"frame cap too small", func(c *Config) { c.MaxFrameSize = 1000 }},

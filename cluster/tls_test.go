@@ -1,119 +1,25 @@
 package cluster
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"fmt"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/wse-go/wse/internal/testpki"
 )
-
-// testCA is a throwaway certificate authority written to a temp dir.
-type testCA struct {
-	t    testing.TB
-	dir  string
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	file string // CA certificate PEM path
-}
-
-// newTestCA creates a CA named name under t.TempDir().
-func newTestCA(t testing.TB, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ca := &testCA{t: t, dir: dir, cert: cert, key: key, file: filepath.Join(dir, name+"-ca.pem")}
-	writePEM(t, ca.file, "CERTIFICATE", der)
-	return ca
-}
-
-// issue writes a node certificate and key signed by the CA and returns
-// their paths.
-func (ca *testCA) issue(name string) (certFile, keyFile string) {
-	t := ca.t
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Parallel subtests issue the same name from one CA: the serial keeps
-	// their files apart.
-	base := filepath.Join(ca.dir, fmt.Sprintf("%s-%x", name, serial))
-	certFile, keyFile = base+".pem", base+"-key.pem"
-	writePEM(t, certFile, "CERTIFICATE", der)
-	writePEM(t, keyFile, "PRIVATE KEY", kder)
-	return certFile, keyFile
-}
 
 // tlsConfig returns a test config trusting trust and presenting a
 // certificate issued by signer.
-func tlsConfig(trust, signer *testCA, name string, peers ...string) Config {
+func tlsConfig(trust, signer *testpki.CA, name string, peers ...string) Config {
 	cfg := testConfig(peers...)
-	cfg.TLSCA = trust.file
-	cfg.TLSCert, cfg.TLSKey = signer.issue(name)
+	cfg.TLSCA = trust.File()
+	cfg.TLSCert, cfg.TLSKey = signer.IssueFiles(name)
 	return cfg
-}
-
-func writePEM(t testing.TB, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestMutualTLSAcceptsClusterCA(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "cluster")
+	ca := testpki.NewCA(t, "cluster")
 	da, db := newTestDelegate(), newTestDelegate()
 	a := startNode(t, tlsConfig(ca, ca, "a"), da)
 	b := startNode(t, tlsConfig(ca, ca, "b", a.Addr()), db)
@@ -136,8 +42,8 @@ func TestMutualTLSAcceptsClusterCA(t *testing.T) {
 
 func TestMutualTLSRefusesRogueCertificates(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "cluster")
-	rogue := newTestCA(t, "rogue")
+	ca := testpki.NewCA(t, "cluster")
+	rogue := testpki.NewCA(t, "rogue")
 	cases := []struct {
 		name string
 		cfg  func(addr string) Config

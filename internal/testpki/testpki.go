@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,6 +26,7 @@ type CA struct {
 	dir  string
 	cert *x509.Certificate
 	key  *ecdsa.PrivateKey
+	file string // written by File
 	// PEM is the CA certificate in PEM form, for building bundles.
 	PEM []byte
 }
@@ -77,6 +79,7 @@ func (ca *CA) Issue(name string) (certPEM, keyPEM []byte) {
 		NotAfter:     time.Now().Add(time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
@@ -104,6 +107,17 @@ func (ca *CA) IssueFiles(name string) (certFile, keyFile string) {
 	WriteFile(ca.t, certFile, certPEM)
 	WriteFile(ca.t, keyFile, keyPEM)
 	return certFile, keyFile
+}
+
+// File writes the CA certificate to a file in the CA's directory, once, and
+// returns its path.
+func (ca *CA) File() string {
+	ca.t.Helper()
+	if ca.file == "" {
+		ca.file = filepath.Join(ca.dir, "ca.pem")
+		WriteFile(ca.t, ca.file, ca.PEM)
+	}
+	return ca.file
 }
 
 // Bundle concatenates CA certificates into one PEM bundle.
