@@ -561,6 +561,11 @@ def test_inbound_queue_bound(jwt_server: Any) -> None:
         for i in range(40):
             await ws.send(json.dumps({"t": "n", "p": {"i": i}}))
         await async_wait_for(lambda: server.inbound_dropped_count() > 0, what="drops counted")
+        # The 40 messages and the auth_connect event are all either queued
+        # or dropped before the two counts are compared: while messages still
+        # arrive, two reads see different counts.
+        await async_wait_for(lambda: server.inbound_dropped_count() + server.inbound_queue_depth() == 41,
+                             what="every event queued or dropped")
         assert server.inbound_queue_depth() <= 8
         assert server.health_snapshot()["inbound_dropped"] == server.inbound_dropped_count()
         await ws.close()
